@@ -1,0 +1,1 @@
+"""Measurements behind the README's figures; each module is one command."""

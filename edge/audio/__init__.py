@@ -1,0 +1,1 @@
+"""Audio front end: decoding, voice activity, MFCC frame contract and microphone capture."""

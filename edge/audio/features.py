@@ -1,0 +1,98 @@
+"""The MFCC frame contract: the one feature function used by training and runtime alike.
+
+Contract (v1): 16 kHz mono -> silence trimmed (frames within TRIM_DB of the loudest frame, plus
+a margin) -> 40 MFCCs (25 ms Hamming window, 10 ms hop, 40 mel filters, 512-point FFT,
+pre-emphasis 0.97, lifter 22, c0 replaced by log frame energy) -> per-utterance mean/variance
+normalisation -> fixed windows of WINDOW_FRAMES frames (2.0 s), hop WINDOW_HOP frames; an
+utterance shorter than one window is centred and zero-padded (zero is the normalised mean).
+"""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from python_speech_features import mfcc
+
+from edge.audio.decode import SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class FeatureContract:
+    """Every parameter that defines the speech model's input; stored in the model manifest."""
+
+    sample_rate: int = SAMPLE_RATE
+    winlen: float = 0.025
+    winstep: float = 0.010
+    numcep: int = 40
+    nfilt: int = 40
+    nfft: int = 512
+    preemph: float = 0.97
+    ceplifter: int = 22
+    append_energy: bool = True
+    trim_db: float = 40.0
+    trim_margin_frames: int = 10
+    normalisation: str = "utterance-cmvn"
+    window_frames: int = 200
+    window_hop: int = 100
+    version: int = 1
+
+    def to_dict(self) -> dict:
+        """The contract as plain JSON-ready data."""
+        return asdict(self)
+
+
+CONTRACT = FeatureContract()
+
+
+def frame_energy_db(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """Log energy (dB) of each analysis frame, on the same grid as the MFCC frames."""
+    win = int(round(contract.winlen * contract.sample_rate))
+    hop = int(round(contract.winstep * contract.sample_rate))
+    if audio.size < win:
+        audio = np.pad(audio, (0, win - audio.size))
+    n = 1 + (audio.size - win) // hop
+    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
+    power = np.mean(audio[idx].astype(np.float64) ** 2, axis=1)
+    return 10.0 * np.log10(power + 1e-10)
+
+
+def trim_silence(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """Cut leading/trailing frames more than ``trim_db`` below the loudest frame (keeps a margin)."""
+    energy = frame_energy_db(audio, contract)
+    loud = np.flatnonzero(energy > energy.max() - contract.trim_db)
+    hop = int(round(contract.winstep * contract.sample_rate))
+    win = int(round(contract.winlen * contract.sample_rate))
+    first = max(0, loud[0] - contract.trim_margin_frames)
+    last = min(energy.size - 1, loud[-1] + contract.trim_margin_frames)
+    return audio[first * hop: last * hop + win]
+
+
+def mfcc_features(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """Trimmed, per-utterance normalised MFCCs, shape (frames, numcep), float32."""
+    trimmed = trim_silence(audio, contract)
+    feats = mfcc(
+        trimmed, samplerate=contract.sample_rate, winlen=contract.winlen, winstep=contract.winstep,
+        numcep=contract.numcep, nfilt=contract.nfilt, nfft=contract.nfft, preemph=contract.preemph,
+        ceplifter=contract.ceplifter, appendEnergy=contract.append_energy, winfunc=np.hamming,
+    )
+    feats = (feats - feats.mean(axis=0)) / (feats.std(axis=0) + 1e-5)
+    return feats.astype(np.float32)
+
+
+def fixed_windows(feats: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """Cut normalised features into model windows, shape (n, window_frames, numcep)."""
+    size, hop = contract.window_frames, contract.window_hop
+    frames = feats.shape[0]
+    if frames <= size:
+        out = np.zeros((1, size, feats.shape[1]), dtype=np.float32)
+        start = (size - frames) // 2
+        out[0, start:start + frames] = feats
+        return out
+    starts = list(range(0, frames - size + 1, hop))
+    if starts[-1] != frames - size:
+        starts.append(frames - size)
+    return np.stack([feats[s:s + size] for s in starts]).astype(np.float32)
+
+
+def utterance_windows(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """The full contract in one call: 16 kHz audio -> model input windows."""
+    return fixed_windows(mfcc_features(audio, contract), contract)

@@ -1,0 +1,129 @@
+"""The edge-emotion command line: analyze recordings, listen to a microphone."""
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from edge import __version__
+from edge.analysis import analyze_audio
+from edge.audio.decode import SAMPLE_RATE, load_audio
+from edge.audio.microphone import Microphone
+from edge.audio.vad import UtteranceSegmenter, make_vad
+from edge.errors import EdgeEmotionError
+from edge.result import Prediction
+from edge.runtime import AUTO_ORDER
+from edge.speech import SpeechEmotionModel
+
+
+def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction) -> None:
+    """Print one result: a contract JSON line, or a short human-readable line."""
+    if as_json:
+        print(json.dumps({**record, **prediction.to_json()}, ensure_ascii=False), file=out, flush=True)
+        return
+    where = record["input"]
+    if "start" in record:
+        where += f" [{record['start']:.2f}-{record['end']:.2f} s]"
+    top = sorted(prediction.scores.items(), key=lambda kv: -kv[1])[:3]
+    print(f"{where}: {prediction.label}  (" + ", ".join(f"{k} {v:.2f}" for k, v in top) + ")", file=out, flush=True)
+
+
+def _error(message: str) -> None:
+    print(f"edge-emotion: error: {message}", file=sys.stderr, flush=True)
+
+
+def _load_model(args: argparse.Namespace) -> SpeechEmotionModel:
+    return SpeechEmotionModel.load(args.model, threads=args.threads, backend=args.backend)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Analyse each audio file; one result line each; failures reported per input."""
+    model = _load_model(args)
+    vad = make_vad(args.vad)
+    failed = 0
+    for path in args.paths:
+        try:
+            result = analyze_audio(model, load_audio(path), vad)
+        except EdgeEmotionError as exc:
+            _error(str(exc) if str(exc).startswith(path) else f"{path}: {exc}")
+            failed += 1
+            continue
+        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, result.overall)
+        if args.segments:
+            for k, (utt, pred) in enumerate(result.segments):
+                _emit(sys.stdout, args.json, {"input": path, "modality": "speech", "segment": k,
+                                              "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
+    return 1 if failed else 0
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    """Microphone -> VAD utterances -> one event per utterance, until Ctrl-C or the device ends."""
+    model = _load_model(args)
+    segmenter = UtteranceSegmenter(make_vad(args.vad))
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    mic = Microphone(device=args.device)
+    heard = 0
+    try:
+        with mic:
+            for block in mic.blocks():
+                heard += block.size
+                if args.duration is not None and heard > args.duration * SAMPLE_RATE:
+                    break
+                for utt in segmenter.push(block):
+                    _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
+                                                  "start": round(utt.start, 3), "end": round(utt.end, 3)},
+                          model.predict(utt.audio))
+    except KeyboardInterrupt:
+        pass
+    for utt in segmenter.flush():
+        _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
+                                      "start": round(utt.start, 3), "end": round(utt.end, 3)}, model.predict(utt.audio))
+    if mic.dropped_blocks or mic.overflows:
+        _error(f"microphone: {mic.dropped_blocks} blocks dropped (consumer too slow), {mic.overflows} input overflows")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="edge-emotion",
+        description="Offline, on-device emotion recognition. Nothing leaves the device.")
+    parser.add_argument("--version", action="version", version=f"edge-emotion {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    common.add_argument("--model", type=Path, default=None, help="speech model manifest (default: shipped int8)")
+    common.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
+    common.add_argument("--backend", default="auto", choices=("auto", *AUTO_ORDER),
+                        help="TFLite interpreter package (auto: ai-edge-litert, then tflite-runtime)")
+    common.add_argument("--vad", default="webrtc", choices=("webrtc", "energy"), help="voice activity detector")
+
+    analyze = sub.add_parser("analyze", parents=[common], help="analyse audio files (WAV/FLAC/OGG, any rate)",
+                             description="Print one emotion result per audio file.")
+    analyze.add_argument("paths", nargs="+", metavar="PATH")
+    analyze.add_argument("--segments", action="store_true", help="also print one line per detected utterance")
+    analyze.set_defaults(func=cmd_analyze)
+
+    listen = sub.add_parser("listen", parents=[common], help="microphone -> utterance events until Ctrl-C",
+                            description="Listen to a microphone and print one event per utterance.")
+    listen.add_argument("--device", default=None, help="sounddevice input device name or index")
+    listen.add_argument("--duration", type=float, default=None, help="stop after this many seconds of audio")
+    listen.set_defaults(func=cmd_listen)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``edge-emotion`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EdgeEmotionError as exc:
+        _error(str(exc))
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

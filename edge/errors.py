@@ -1,0 +1,21 @@
+"""Exception types whose messages are shown to users as one clear line."""
+
+
+class EdgeEmotionError(Exception):
+    """Base class: any error the CLI reports as a single line instead of a traceback."""
+
+
+class AudioError(EdgeEmotionError):
+    """An audio input could not be read, or holds nothing usable."""
+
+
+class ModelError(EdgeEmotionError):
+    """A model or its manifest is missing, tampered with, or inconsistent."""
+
+
+class BackendError(EdgeEmotionError):
+    """No usable TFLite interpreter package is installed."""
+
+
+class DeviceError(EdgeEmotionError):
+    """A capture device (microphone) is absent or failed."""

@@ -1,0 +1,71 @@
+"""One TFLite interpreter wrapper: ai-edge-litert or tflite-runtime, chosen by argument with a fallback."""
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge.errors import BackendError, ModelError
+
+BACKENDS: dict[str, str] = {
+    "ai-edge-litert": "ai_edge_litert.interpreter",
+    "tflite-runtime": "tflite_runtime.interpreter",
+}
+AUTO_ORDER = ("ai-edge-litert", "tflite-runtime")
+
+
+def interpreter_class(backend: str = "auto") -> tuple[str, Any]:
+    """(backend name, Interpreter class) for ``backend``; 'auto' tries ai-edge-litert, then tflite-runtime."""
+    names = AUTO_ORDER if backend == "auto" else (backend,)
+    if backend != "auto" and backend not in BACKENDS:
+        raise BackendError(f"unknown TFLite backend {backend!r}; choose one of {sorted(BACKENDS)} or 'auto'")
+    failures = []
+    for name in names:
+        try:
+            return name, importlib.import_module(BACKENDS[name]).Interpreter
+        except ImportError as exc:
+            failures.append(f"{name}: {exc}")
+    raise BackendError("no TFLite interpreter available (" + "; ".join(failures)
+                       + "); install one with `pip install ai-edge-litert` or `pip install tflite-runtime`")
+
+
+class TFLiteModel:
+    """A loaded .tflite model with one input and one output; quantisation handled on both sides."""
+
+    def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto") -> None:
+        self.backend, cls = interpreter_class(backend)
+        try:
+            self._interp = cls(model_path=str(path), num_threads=threads)
+            self._interp.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"{path}: the TFLite interpreter cannot load it ({exc})") from None
+        self._in = self._interp.get_input_details()[0]
+        self._out = self._interp.get_output_details()[0]
+        self.input_shape = tuple(int(d) for d in self._in["shape"])
+        self.input_dtype = np.dtype(self._in["dtype"])
+
+    def _quantise(self, x: np.ndarray) -> np.ndarray:
+        scale, zero = self._in["quantization"]
+        if self.input_dtype.kind == "f":
+            return x.astype(self.input_dtype)
+        info = np.iinfo(self.input_dtype)
+        return np.clip(np.round(x / scale + zero), info.min, info.max).astype(self.input_dtype)
+
+    def _dequantise(self, y: np.ndarray) -> np.ndarray:
+        scale, zero = self._out["quantization"]
+        if np.dtype(self._out["dtype"]).kind == "f":
+            return y.astype(np.float32)
+        return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
+
+    def reset_state(self) -> None:
+        """Clear variable tensors (the fused LSTM keeps state across invokes otherwise)."""
+        self._interp.reset_all_variables()
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Run one batch of exactly the model's input shape; returns float32 outputs."""
+        if tuple(x.shape) != self.input_shape:
+            raise ValueError(f"input shape {tuple(x.shape)} != model input {self.input_shape}")
+        self._interp.set_tensor(self._in["index"], self._quantise(x))
+        self._interp.invoke()
+        return self._dequantise(self._interp.get_tensor(self._out["index"]))

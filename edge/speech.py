@@ -1,0 +1,43 @@
+"""The speech-emotion model: load(manifest) -> predict(16 kHz audio) -> Prediction."""
+
+from pathlib import Path
+
+import numpy as np
+
+from edge.audio.features import CONTRACT, utterance_windows
+from edge.errors import ModelError
+from edge.manifest import Manifest, default_manifest, load_manifest
+from edge.result import Prediction
+from edge.runtime import TFLiteModel
+
+
+class SpeechEmotionModel:
+    """CNN-BiLSTM-attention on the MFCC frame contract; clip scores are the mean over its windows."""
+
+    def __init__(self, manifest: Manifest, threads: int = 1, backend: str = "auto") -> None:
+        if manifest.modality != "speech":
+            raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'speech'")
+        if manifest.features != CONTRACT.to_dict():
+            raise ModelError(f"{manifest.path}: feature contract differs from this runtime's (version "
+                             f"{manifest.features.get('version')} vs {CONTRACT.version}); retrain or upgrade")
+        self.manifest = manifest
+        self.labels = manifest.labels
+        self._model = TFLiteModel(manifest.model_path, threads=threads, backend=backend)
+
+    @classmethod
+    def load(cls, manifest_path: str | Path | None = None, precision: str = "int8",
+             threads: int = 1, backend: str = "auto") -> "SpeechEmotionModel":
+        """Load the shipped model (or the one ``manifest_path`` names), verifying its sha256."""
+        return cls(load_manifest(manifest_path or default_manifest("speech", precision)), threads, backend)
+
+    def window_probs(self, windows: np.ndarray) -> np.ndarray:
+        """Probabilities per window, shape (n, labels); LSTM state is reset before each window."""
+        out = np.empty((len(windows), len(self.labels)), dtype=np.float32)
+        for i, window in enumerate(windows):
+            self._model.reset_state()
+            out[i] = self._model(window[None].astype(np.float32))[0]
+        return out
+
+    def predict(self, audio: np.ndarray) -> Prediction:
+        """Emotion of one utterance (16 kHz mono float32)."""
+        return Prediction.from_probs(self.window_probs(utterance_windows(audio)).mean(axis=0), self.labels)

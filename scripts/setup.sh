@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up edge-emotion on a fresh Debian/Ubuntu-like machine: system audio libraries, a venv in
+# .venv with the runtime (numpy + ai-edge-litert, no TensorFlow) and, with --dev, the test tools.
+#   bash scripts/setup.sh [--dev] [--train]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras=()
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extras+=(dev) ;;
+    --train) extras+=(train) ;;
+    *) echo "usage: $0 [--dev] [--train]" >&2; exit 2 ;;
+  esac
+done
+
+need=()
+for pkg in libportaudio2 espeak-ng sox; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+spec="."
+[ ${#extras[@]} -gt 0 ] && spec=".[$(IFS=,; echo "${extras[*]}")]"
+.venv/bin/pip install -q -e "$spec"
+# tf-keras must not pull the full tensorflow wheel on top of tensorflow-cpu (README: toolchain notes)
+if [[ " ${extras[*]:-} " == *" train "* ]]; then
+  .venv/bin/pip install -q --no-deps "tf-keras==2.21.*" tqdm
+fi

@@ -1,0 +1,52 @@
+"""`edge-emotion listen` end to end through a virtual ALSA microphone that plays a real recording."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import run_cli
+
+pytest.importorskip("sounddevice", exc_type=OSError, reason="PortAudio (libportaudio2) not installed")
+
+ALSA_CONF = """</usr/share/alsa/alsa.conf>
+pcm.!default {{
+    type file
+    slave.pcm "null"
+    file "/dev/null"
+    infile "{raw}"
+    format "raw"
+}}
+"""
+
+
+def virtual_microphone(tmp_path: Path, audio: np.ndarray) -> dict:
+    """Environment making ALSA's default capture device play ``audio`` (16 kHz) as raw 16-bit samples."""
+    if not Path("/usr/share/alsa/alsa.conf").exists():
+        pytest.skip("ALSA configuration not installed")
+    raw = tmp_path / "mic.raw"
+    (np.clip(audio, -1, 1) * 32767).astype("<i2").tofile(raw)
+    conf = tmp_path / "asound.conf"
+    conf.write_text(ALSA_CONF.format(raw=raw))
+    return {"ALSA_CONFIG_PATH": str(conf)}
+
+
+def test_listen_emits_one_event_per_utterance(tmp_path: Path, two_utterances_wav) -> None:
+    path, second_start = two_utterances_wav
+    audio, _ = sf.read(path, dtype="float32")
+    env = virtual_microphone(tmp_path, audio)
+    proc = run_cli("listen", "--json", "--duration", f"{audio.size / 16000 + 1:.1f}", env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(events) == 2
+    assert all(e["input"] == "microphone" and e["modality"] == "speech" for e in events)
+    assert abs(events[1]["start"] - second_start) < 0.4
+    assert all(abs(sum(e["scores"].values()) - 1) < 1e-3 for e in events)
+
+
+def test_missing_microphone_is_one_clear_error(tmp_path: Path) -> None:
+    proc = run_cli("listen", "--json", "--device", "no-such-microphone", "--duration", "1")
+    assert proc.returncode == 2
+    assert "cannot open microphone no-such-microphone" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,1 @@
+"""Desktop training code (TensorFlow). Imports shared contracts from ``edge``; never imported by it."""

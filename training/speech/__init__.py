@@ -1,0 +1,1 @@
+"""Speech-emotion model: corpora, augmentation, CNN-BiLSTM-attention, cross-validated training."""

@@ -1,0 +1,39 @@
+"""CNN + BiLSTM + attention speech-emotion network, built in tf_keras so it converts to fused int8 LSTMs."""
+
+import os
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import tf_keras as keras  # noqa: E402
+
+from edge.audio.features import CONTRACT  # noqa: E402
+
+
+def build_model(n_labels: int, batch_size: int | None = None, conv: tuple[int, int] = (64, 96),
+                lstm_units: int = 64, attention_units: int = 64, dropout: float = 0.3) -> keras.Model:
+    """The speech model; ``batch_size=1`` gives the fixed-batch twin the int8 converter needs.
+
+    Two Conv1D blocks (each BN, ReLU, max-pool /2) compress 200 frames to 50; a BiLSTM reads them;
+    additive attention weights the 50 steps, and their weighted sum (mean x steps, which converts
+    to plain MEAN and MUL ops) feeds a softmax classifier.
+    """
+    inp = keras.Input((CONTRACT.window_frames, CONTRACT.numcep), batch_size=batch_size, name="mfcc")
+    x = inp
+    for width, kernel in zip(conv, (5, 3)):
+        x = keras.layers.Conv1D(width, kernel, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.ReLU()(x)
+        x = keras.layers.MaxPooling1D(2)(x)
+    x = keras.layers.SpatialDropout1D(0.1)(x)
+    seq = keras.layers.Bidirectional(keras.layers.LSTM(lstm_units, return_sequences=True))(x)
+    steps = CONTRACT.window_frames // 4
+    score = keras.layers.Dense(attention_units, activation="tanh")(seq)
+    score = keras.layers.Dense(1)(score)
+    score = keras.layers.Reshape((steps,))(score)
+    weights = keras.layers.Softmax(name="attention")(score)
+    weights = keras.layers.Reshape((steps, 1))(weights)
+    pooled = keras.layers.GlobalAveragePooling1D()(keras.layers.Multiply()([seq, weights]))
+    pooled = keras.layers.Rescaling(float(steps))(pooled)
+    pooled = keras.layers.Dropout(dropout)(pooled)
+    out = keras.layers.Dense(n_labels, activation="softmax", name="scores")(pooled)
+    return keras.Model(inp, out, name="speech_emotion")

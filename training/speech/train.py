@@ -1,0 +1,158 @@
+"""Train the speech-emotion model on speaker-independent splits; one command, seeded, resumable.
+
+    python -m training.speech.train --split all --out runs/speech
+
+Splits: f1..f5 (RAVDESS 5-fold CV over actors 01-20; TESS in every training set), oaf_to_yaf and
+yaf_to_oaf (TESS cross-speaker, RAVDESS in training), final (everything, no test: the shipped
+model). The recipe is fixed in advance (no early stopping, no test data in any choice); each
+split checkpoints every epoch and a finished split is skipped on rerun.
+"""
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tqdm import trange  # noqa: E402
+
+from edge.audio.features import CONTRACT, fixed_windows  # noqa: E402
+from edge.labels import CANONICAL_LABELS  # noqa: E402
+from training.metrics import summarise  # noqa: E402
+from training.speech.data import RAVDESS_FOLDS, FeatureSet, load_all  # noqa: E402
+from training.speech.model import build_model, keras  # noqa: E402
+
+SPLITS = (*RAVDESS_FOLDS, "oaf_to_yaf", "yaf_to_oaf", "final")
+RECIPE = {"epochs": 40, "batch_size": 32, "lr": 2e-3, "label_smoothing": 0.1, "clean_prob": 0.4,
+          "tess_per_epoch": 700, "freq_masks": 2, "freq_mask_max": 6, "time_masks": 2, "time_mask_max": 20}
+
+
+def split_sets(data: FeatureSet, split: str) -> tuple[FeatureSet, FeatureSet | None]:
+    """(train, test) for ``split``; speakers never appear on both sides."""
+    spk = data.speakers
+    if split in RAVDESS_FOLDS:
+        test = np.isin(spk, [f"ravdess:{a}" for a in RAVDESS_FOLDS[split]])
+    elif split == "oaf_to_yaf":
+        test = spk == "tess:YAF"
+    elif split == "yaf_to_oaf":
+        test = spk == "tess:OAF"
+    else:
+        return data, None
+    return data.subset(~test), data.subset(test)
+
+
+def crop_or_pad(feats: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random window_frames-long crop, or the clip zero-padded at a random offset."""
+    size = CONTRACT.window_frames
+    out = np.zeros((size, feats.shape[1]), dtype=np.float32)
+    if feats.shape[0] >= size:
+        start = rng.integers(0, feats.shape[0] - size + 1)
+        out[:] = feats[start:start + size]
+    else:
+        start = rng.integers(0, size - feats.shape[0] + 1)
+        out[start:start + feats.shape[0]] = feats
+    return out
+
+
+def spec_augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """SpecAugment: zero random MFCC-coefficient bands and time spans (in place)."""
+    for _ in range(RECIPE["freq_masks"]):
+        w = rng.integers(0, RECIPE["freq_mask_max"] + 1)
+        f = rng.integers(0, x.shape[1] - w + 1)
+        x[:, f:f + w] = 0
+    for _ in range(RECIPE["time_masks"]):
+        w = rng.integers(0, RECIPE["time_mask_max"] + 1)
+        t = rng.integers(0, x.shape[0] - w + 1)
+        x[t:t + w] = 0
+    return x
+
+
+def epoch_arrays(train: FeatureSet, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One epoch: all RAVDESS clips plus a fresh draw of TESS clips, each a random variant, cropped, masked."""
+    is_tess = np.char.startswith(train.speakers.astype(str), "tess:")
+    tess_idx = np.flatnonzero(is_tess)
+    take = rng.choice(tess_idx, size=min(RECIPE["tess_per_epoch"], tess_idx.size), replace=False)
+    idx = rng.permutation(np.concatenate([np.flatnonzero(~is_tess), take]))
+    xs = np.empty((idx.size, CONTRACT.window_frames, CONTRACT.numcep), dtype=np.float32)
+    for row, i in enumerate(idx):
+        variants = train.variants[i]
+        v = 0 if rng.random() < RECIPE["clean_prob"] else rng.integers(1, len(variants))
+        xs[row] = spec_augment(crop_or_pad(variants[v].astype(np.float32), rng), rng)
+    return xs, train.labels[idx]
+
+
+def predict_clips(model: keras.Model, data: FeatureSet) -> np.ndarray:
+    """Clip-level probabilities on clean features: mean over the clip's fixed windows."""
+    probs = []
+    for variants in data.variants:
+        windows = fixed_windows(variants[0].astype(np.float32))
+        probs.append(model.predict(windows, verbose=0).mean(axis=0))
+    return np.array(probs)
+
+
+def class_weights(labels: np.ndarray) -> dict[int, float]:
+    """Inverse-frequency weights so every class counts equally (RAVDESS neutral includes calm)."""
+    counts = np.bincount(labels, minlength=len(CANONICAL_LABELS)).astype(float)
+    return {k: float(counts.sum() / (len(counts) * c)) for k, c in enumerate(counts) if c > 0}
+
+
+def train_split(data: FeatureSet, split: str, out: Path, seed: int) -> dict:
+    """Train one split with checkpoint/resume; write weights and metrics.json; return the metrics."""
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "metrics.json").exists():
+        return json.loads((out / "metrics.json").read_text())
+    train, test = split_sets(data, split)
+    keras.utils.set_random_seed(seed)
+    model = build_model(len(CANONICAL_LABELS))
+    steps = RECIPE["epochs"] * int(np.ceil((np.sum(~np.char.startswith(train.speakers.astype(str), "tess:"))
+                                            + RECIPE["tess_per_epoch"]) / RECIPE["batch_size"]))
+    schedule = keras.optimizers.schedules.CosineDecay(RECIPE["lr"], steps, alpha=0.02)
+    optimizer = keras.optimizers.Adam(schedule)
+    model.compile(optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=RECIPE["label_smoothing"]),
+                  metrics=["accuracy"])
+    epoch_var = tf.Variable(0, dtype=tf.int64)
+    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
+    manager = tf.train.CheckpointManager(ckpt, out / "ckpt", max_to_keep=1)
+    if manager.latest_checkpoint:
+        ckpt.restore(manager.latest_checkpoint)
+    weights = class_weights(train.labels)
+    bar = trange(int(epoch_var.numpy()), RECIPE["epochs"], desc=split, initial=int(epoch_var.numpy()),
+                 total=RECIPE["epochs"])
+    for epoch in bar:
+        rng = np.random.default_rng([seed, epoch])
+        xs, ys = epoch_arrays(train, rng)
+        hist = model.fit(xs, keras.utils.to_categorical(ys, len(CANONICAL_LABELS)),
+                         batch_size=RECIPE["batch_size"], epochs=1, verbose=0, class_weight=weights)
+        bar.set_postfix(loss=f"{hist.history['loss'][0]:.3f}", acc=f"{hist.history['accuracy'][0]:.3f}")
+        epoch_var.assign(epoch + 1)
+        manager.save()
+    model.save_weights(out / "weights.h5")
+    metrics: dict = {"split": split, "seed": seed, "recipe": RECIPE,
+                     "train_speakers": sorted(set(train.speakers.tolist()))}
+    if test is not None:
+        probs = predict_clips(model, test)
+        metrics["test_speakers"] = sorted(set(test.speakers.tolist()))
+        metrics["keras_float"] = summarise(test.labels, probs.argmax(axis=1), CANONICAL_LABELS)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    return metrics
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", default="all", help=f"one of {SPLITS} or 'all'")
+    parser.add_argument("--out", type=Path, default=Path("runs/speech"))
+    parser.add_argument("--seed", type=int, default=1234)
+    args = parser.parse_args()
+    tf.config.threading.set_inter_op_parallelism_threads(2)
+    data = load_all()
+    for split in SPLITS if args.split == "all" else (args.split,):
+        m = train_split(data, split, args.out / split, args.seed)
+        if "keras_float" in m:
+            print(f"{split}: UA {100 * m['keras_float']['ua']:.1f}  WA {100 * m['keras_float']['wa']:.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
