@@ -5,13 +5,13 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Iterable, Sequence, TextIO
 
 from edge import __version__
 from edge.analysis import analyze_audio
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.audio.microphone import Microphone
-from edge.audio.vad import UtteranceSegmenter, make_vad
+from edge.audio.vad import Utterance, UtteranceSegmenter, make_vad
 from edge.errors import EdgeEmotionError
 from edge.result import Prediction
 from edge.runtime import AUTO_ORDER
@@ -59,27 +59,30 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    """Microphone -> VAD utterances -> one event per utterance, until Ctrl-C or the device ends."""
+    """Microphone -> VAD utterances -> one event per utterance, until Ctrl-C, --duration or the device ends."""
     model = _load_model(args)
     segmenter = UtteranceSegmenter(make_vad(args.vad))
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    def report(utterances: Iterable[Utterance]) -> None:
+        for utt in utterances:
+            _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
+                                          "start": round(utt.start, 3), "end": round(utt.end, 3)},
+                  model.predict(utt.audio))
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     mic = Microphone(device=args.device)
+    limit = None if args.duration is None else int(args.duration * SAMPLE_RATE)
     heard = 0
     try:
         with mic:
             for block in mic.blocks():
                 heard += block.size
-                if args.duration is not None and heard > args.duration * SAMPLE_RATE:
+                if limit is not None and heard > limit:
                     break
-                for utt in segmenter.push(block):
-                    _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
-                                                  "start": round(utt.start, 3), "end": round(utt.end, 3)},
-                          model.predict(utt.audio))
+                report(segmenter.push(block))
     except KeyboardInterrupt:
         pass
-    for utt in segmenter.flush():
-        _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
-                                      "start": round(utt.start, 3), "end": round(utt.end, 3)}, model.predict(utt.audio))
+    report(segmenter.flush())
     if mic.dropped_blocks or mic.overflows:
         _error(f"microphone: {mic.dropped_blocks} blocks dropped (consumer too slow), {mic.overflows} input overflows")
     return 0
@@ -99,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
     common.add_argument("--backend", default="auto", choices=("auto", *AUTO_ORDER),
                         help="TFLite interpreter package (auto: ai-edge-litert, then tflite-runtime)")
-    common.add_argument("--vad", default="webrtc", choices=("webrtc", "energy"), help="voice activity detector")
+    common.add_argument("--vad", default="energy", choices=("energy", "webrtc"),
+                        help="voice activity detector (energy: default, robust in car noise; webrtc: needs the webrtc extra)")
 
     analyze = sub.add_parser("analyze", parents=[common], help="analyse audio files (WAV/FLAC/OGG, any rate)",
                              description="Print one emotion result per audio file.")

@@ -19,3 +19,7 @@ class BackendError(EdgeEmotionError):
 
 class DeviceError(EdgeEmotionError):
     """A capture device (microphone) is absent or failed."""
+
+
+class ConfigError(EdgeEmotionError):
+    """A setting or configuration value is invalid or needs an extra that is not installed."""

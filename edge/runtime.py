@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from edge.errors import BackendError, ModelError
+from edge.quiet import native_stderr_silenced
 
 BACKENDS: dict[str, str] = {
     "ai-edge-litert": "ai_edge_litert.interpreter",
@@ -36,8 +37,9 @@ class TFLiteModel:
     def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto") -> None:
         self.backend, cls = interpreter_class(backend)
         try:
-            self._interp = cls(model_path=str(path), num_threads=threads)
-            self._interp.allocate_tensors()
+            with native_stderr_silenced():
+                self._interp = cls(model_path=str(path), num_threads=threads)
+                self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: the TFLite interpreter cannot load it ({exc})") from None
         self._in = self._interp.get_input_details()[0]

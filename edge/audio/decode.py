@@ -8,6 +8,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from edge.errors import AudioError
+from edge.quiet import native_stderr_silenced
 
 SAMPLE_RATE = 16000
 MIN_SECONDS = 0.1
@@ -38,8 +39,11 @@ def load_audio(path: str | Path) -> np.ndarray:
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: empty file (0 bytes)")
     try:
-        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        with native_stderr_silenced():
+            samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except sf.LibsndfileError:
+        raise AudioError(f"{path}: not a readable audio file (unrecognised or corrupt WAV/FLAC/OGG data)") from None
+    except (RuntimeError, TypeError, ValueError) as exc:
         raise AudioError(f"{path}: not a readable audio file ({exc})") from None
     except OSError as exc:
         raise AudioError(f"{path}: cannot read ({exc.strerror or exc})") from None

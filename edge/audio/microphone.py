@@ -1,5 +1,6 @@
 """Live microphone capture through sounddevice: 16 kHz mono blocks into a bounded queue.
 
+Capture is 16-bit PCM (what every microphone and ALSA plugin supports) converted to float32 here.
 The PortAudio callback never blocks: when the consumer falls behind, the newest block is
 dropped and counted (``dropped_blocks``); PortAudio input overflows are counted too.
 """
@@ -46,7 +47,7 @@ class Microphone:
     def __enter__(self) -> "Microphone":
         sd = _sounddevice()
         try:
-            self._stream = sd.InputStream(device=self.device, samplerate=self.rate, channels=1, dtype="float32",
+            self._stream = sd.InputStream(device=self.device, samplerate=self.rate, channels=1, dtype="int16",
                                           blocksize=self.blocksize, callback=self._callback)
             self._stream.start()
         except Exception as exc:  # PortAudioError, ValueError: no such device, unsupported rate
@@ -73,4 +74,4 @@ class Microphone:
                 if not self.active:
                     return
                 continue
-            yield to_mono_16k(block, self.rate)
+            yield to_mono_16k(block.astype(np.float32) / 32768.0, self.rate)
