@@ -19,14 +19,13 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import numpy as np  # noqa: E402
 
 from convert.tflite import accuracy_gate, convert_keras  # noqa: E402
-from edge.audio.features import CONTRACT, fixed_windows  # noqa: E402
+from edge.audio.features import FeatureContract, fixed_windows  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from edge.manifest import MODELS_DIR, load_manifest, sha256_of  # noqa: E402
 from edge.speech import SpeechEmotionModel  # noqa: E402
 from training.metrics import summarise  # noqa: E402
 from training.speech.data import CORPUS_LICENCES, RAVDESS_FOLDS, FeatureSet, load_all  # noqa: E402
-from training.speech.model import build_model  # noqa: E402
-from training.speech.train import SPLITS, crop_or_pad, split_sets  # noqa: E402
+from training.speech.train import SPLITS, crop_or_pad, recipe_model, split_sets  # noqa: E402
 
 MAX_UA_DROP = 0.01
 PRECISIONS = ("float32", "int8")
@@ -40,15 +39,20 @@ def calibration_windows(train: FeatureSet, n: int = 400, seed: int = 0) -> list[
             for i in picks]
 
 
-def write_manifest(model_file: Path, precision: str, metrics: dict) -> Path:
+def run_contract(run: Path) -> FeatureContract:
+    """The feature contract a trained run recorded."""
+    return FeatureContract.from_dict(json.loads((run / "metrics.json").read_text())["features"])
+
+
+def write_manifest(model_file: Path, precision: str, contract: FeatureContract, metrics: dict) -> Path:
     """Write the manifest next to ``model_file`` and return its path."""
     manifest = {
         "name": model_file.stem, "modality": "speech", "format_version": 1,
         "model_file": model_file.name, "sha256": sha256_of(model_file), "precision": precision,
         "labels": list(CANONICAL_LABELS),
-        "input": {"shape": [1, CONTRACT.window_frames, CONTRACT.numcep],
+        "input": {"shape": [1, contract.window_frames, contract.numcep],
                   "dtype": "int8" if precision == "int8" else "float32", "features": "features"},
-        "features": CONTRACT.to_dict(),
+        "features": contract.to_dict(),
         "calibration": {"temperature": 1.0},
         "training_data": [CORPUS_LICENCES["ravdess"], CORPUS_LICENCES["tess"]],
         "licence_note": "Trained on non-commercial corpora: research / non-commercial use only.",
@@ -60,7 +64,7 @@ def write_manifest(model_file: Path, precision: str, metrics: dict) -> Path:
 
 
 def evaluate(manifest: Path, test: FeatureSet) -> dict:
-    """UA/WA/confusion of a converted model on ``test`` clean features, through the runtime class."""
+    """UA/WA/confusion of a converted model on ``test`` clean (normalised) features, through the runtime class."""
     model = SpeechEmotionModel(load_manifest(manifest))
     probs = np.array([model.window_probs(fixed_windows(v[0].astype(np.float32))).mean(axis=0)
                       for v in test.variants])
@@ -69,17 +73,18 @@ def evaluate(manifest: Path, test: FeatureSet) -> dict:
 
 def convert_split(data: FeatureSet, run: Path, split: str) -> dict:
     """Convert one trained split; evaluate and gate when it has a test set; return its TFLite metrics."""
-    model = build_model(len(CANONICAL_LABELS), batch_size=1)
+    model = recipe_model(json.loads((run / "metrics.json").read_text())["recipe"], batch_size=1)
     model.load_weights(run / "weights.h5")
+    contract = run_contract(run)
     train, test = split_sets(data, split)
-    calib = calibration_windows(train)
+    calib = calibration_windows(train.normalised(contract))
     results: dict = {}
     for precision in PRECISIONS:
         path = run / f"speech_emotion_{precision}.tflite"
         path.write_bytes(convert_keras(model, precision, lambda: iter(calib)))
-        manifest = write_manifest(path, precision, {})
+        manifest = write_manifest(path, precision, contract, {})
         if test is not None:
-            results[precision] = evaluate(manifest, test)
+            results[precision] = evaluate(manifest, test.normalised(contract))
     if test is not None:
         (run / "metrics_tflite.json").write_text(json.dumps(results, indent=1))
         accuracy_gate(f"speech {split} UA", results["float32"]["ua"], results["int8"]["ua"], MAX_UA_DROP)
@@ -110,7 +115,8 @@ def ship(runs: Path, metrics: dict) -> None:
     for precision in PRECISIONS:
         target = MODELS_DIR / f"speech_emotion_{precision}.tflite"
         shutil.copyfile(runs / "final" / target.name, target)
-        write_manifest(target, precision, {"evaluation": "speaker-independent; see README", **metrics[precision]})
+        write_manifest(target, precision, run_contract(runs / "final"),
+                       {"evaluation": "speaker-independent; see README", **metrics[precision]})
         print(f"shipped {target} ({target.stat().st_size / 1024:.0f} KB)")
 
 

@@ -1,4 +1,4 @@
-"""Keras -> TFLite conversion (float32, full-integer int8) shared by every modality."""
+"""Keras -> TFLite conversion (float32, full-integer int8, dynamic-range int8) shared by every modality."""
 
 import os
 from typing import Callable, Iterable
@@ -11,13 +11,17 @@ import tensorflow as tf  # noqa: E402
 
 def convert_keras(model: "tf.keras.Model", precision: str,
                   calibration: Callable[[], Iterable[np.ndarray]] | None = None) -> bytes:
-    """TFLite flatbuffer of ``model``: 'float32', or 'int8' (int8 in/out, calibrated on ``calibration``)."""
+    """TFLite flatbuffer of ``model``: 'float32'; 'int8' (int8 in/out, calibrated on ``calibration``);
+    'int8-dynamic' (int8 weights, float activations: the fallback where full-integer loses accuracy)."""
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    if precision == "int8":
+    if precision == "int8-dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif precision == "int8":
         if calibration is None:
             raise ValueError("int8 conversion needs calibration data")
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([x.astype(np.float32)] for x in calibration())
+        converter.representative_dataset = lambda: (  # integer inputs (token ids) keep their dtype
+            [x if np.issubdtype(x.dtype, np.integer) else x.astype(np.float32)] for x in calibration())
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8

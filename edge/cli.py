@@ -35,7 +35,7 @@ def _error(message: str) -> None:
 
 
 def _load_model(args: argparse.Namespace) -> SpeechEmotionModel:
-    return SpeechEmotionModel.load(args.model, threads=args.threads, backend=args.backend)
+    return SpeechEmotionModel.load(args.model, precision=args.precision, threads=args.threads, backend=args.backend)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -98,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
-    common.add_argument("--model", type=Path, default=None, help="speech model manifest (default: shipped int8)")
+    common.add_argument("--model", type=Path, default=None, help="speech model manifest (default: the shipped one)")
+    common.add_argument("--precision", default="int8", choices=("int8", "float32"),
+                        help="which shipped speech model to use (default int8)")
     common.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
     common.add_argument("--backend", default="auto", choices=("auto", *AUTO_ORDER),
                         help="TFLite interpreter package (auto: ai-edge-litert, then tflite-runtime)")

@@ -49,14 +49,14 @@ class TFLiteModel:
 
     def _quantise(self, x: np.ndarray) -> np.ndarray:
         scale, zero = self._in["quantization"]
-        if self.input_dtype.kind == "f":
+        if self.input_dtype.kind == "f" or scale == 0:  # float, or integer data such as token ids
             return x.astype(self.input_dtype)
         info = np.iinfo(self.input_dtype)
         return np.clip(np.round(x / scale + zero), info.min, info.max).astype(self.input_dtype)
 
     def _dequantise(self, y: np.ndarray) -> np.ndarray:
         scale, zero = self._out["quantization"]
-        if np.dtype(self._out["dtype"]).kind == "f":
+        if np.dtype(self._out["dtype"]).kind == "f" or scale == 0:
             return y.astype(np.float32)
         return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.audio.features import CONTRACT, utterance_windows
+from edge.audio.features import FeatureContract, utterance_windows
 from edge.errors import ModelError
 from edge.manifest import Manifest, default_manifest, load_manifest
 from edge.result import Prediction
@@ -12,14 +12,15 @@ from edge.runtime import TFLiteModel
 
 
 class SpeechEmotionModel:
-    """CNN-BiLSTM-attention on the MFCC frame contract; clip scores are the mean over its windows."""
+    """CNN-BiLSTM-attention on the MFCC frame contract its manifest records; clip scores are the mean over its windows."""
 
     def __init__(self, manifest: Manifest, threads: int = 1, backend: str = "auto") -> None:
         if manifest.modality != "speech":
             raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'speech'")
-        if manifest.features != CONTRACT.to_dict():
-            raise ModelError(f"{manifest.path}: feature contract differs from this runtime's (version "
-                             f"{manifest.features.get('version')} vs {CONTRACT.version}); retrain or upgrade")
+        try:
+            self.contract = FeatureContract.from_dict(manifest.features)
+        except (TypeError, ValueError) as exc:
+            raise ModelError(f"{manifest.path}: feature contract this runtime cannot compute ({exc})") from None
         self.manifest = manifest
         self.labels = manifest.labels
         self._model = TFLiteModel(manifest.model_path, threads=threads, backend=backend)
@@ -40,4 +41,4 @@ class SpeechEmotionModel:
 
     def predict(self, audio: np.ndarray) -> Prediction:
         """Emotion of one utterance (16 kHz mono float32)."""
-        return Prediction.from_probs(self.window_probs(utterance_windows(audio)).mean(axis=0), self.labels)
+        return Prediction.from_probs(self.window_probs(utterance_windows(audio, self.contract)).mean(axis=0), self.labels)

@@ -13,8 +13,10 @@ for arg in "$@"; do
   esac
 done
 
+packages=(libportaudio2 espeak-ng sox)
+[[ " ${extras[*]:-} " == *" dev "* ]] && packages+=(mosquitto)   # a real local broker for the MQTT sink tests
 need=()
-for pkg in libportaudio2 espeak-ng sox; do
+for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -107,3 +107,16 @@ def test_tampered_model_is_refused_by_the_cli(tmp_path: Path) -> None:
     proc = run_cli("analyze", "--json", "--model", str(tmp_path / manifest.name), str(SAMPLE_WAV))
     assert proc.returncode == 2 and "sha256 mismatch" in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == ""
+
+
+def test_ravdess_clips_give_contract_lines_and_int8_agrees_with_float(ravdess_clips: list[dict]) -> None:
+    paths = [r["path"] for r in ravdess_clips[::3]]
+    runs = {p: run_cli("analyze", "--json", "--precision", p, *paths, timeout=300) for p in ("int8", "float32")}
+    labels = {}
+    for precision, proc in runs.items():
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        assert len(lines) == len(paths)
+        labels[precision] = [check_contract(line, path)["label"] for line, path in zip(lines, paths)]
+    agree = np.mean([a == b for a, b in zip(labels["int8"], labels["float32"])])
+    assert agree >= 0.85, agree

@@ -5,7 +5,8 @@ import pytest
 from python_speech_features import mfcc
 
 from edge.audio.decode import load_audio
-from edge.audio.features import CONTRACT, fixed_windows, mfcc_features, trim_silence, utterance_windows
+from edge.audio.features import (CONTRACT, FeatureContract, fixed_windows, mfcc_features, raw_mfcc, trim_silence,
+                                 utterance_windows)
 
 
 def test_contract_matches_python_speech_features_with_documented_parameters(speech_wav) -> None:
@@ -45,9 +46,33 @@ def test_fixed_windows_cover_the_utterance(frames: int, windows: int) -> None:
         assert not out[0, :start].any()
 
 
-def test_training_uses_the_runtime_feature_function() -> None:
+def test_training_uses_the_runtime_feature_functions() -> None:
     data = pytest.importorskip("training.speech.data", reason="training extra (tqdm) not installed")
-    assert data.mfcc_features is mfcc_features
+    from edge.audio import features
+    assert data.raw_mfcc is features.raw_mfcc and data.normalise is features.normalise
+
+
+def test_global_normalisation_keeps_spectral_shape_and_ignores_gain(speech_wav) -> None:
+    audio = load_audio(speech_wav)
+    raw = raw_mfcc(audio)
+    mean = tuple(float(v) for v in np.linspace(-5, 5, CONTRACT.numcep))
+    std = tuple(float(v) for v in np.linspace(1, 20, CONTRACT.numcep))
+    contract = FeatureContract(normalisation="global", global_mean=mean, global_std=std)
+    feats = mfcc_features(audio, contract)
+    expected = raw.copy()
+    expected[:, 0] -= expected[:, 0].mean()
+    np.testing.assert_allclose(feats, (expected - np.array(mean)) / np.array(std), rtol=1e-4, atol=1e-4)
+    assert np.abs(feats[:, 1:].mean(axis=0)).max() > 0.05  # the utterance's average envelope survives
+    np.testing.assert_allclose(mfcc_features(0.25 * audio, contract), feats, atol=2e-2)
+
+
+def test_contract_round_trips_through_a_manifest_and_refuses_unknown_keys() -> None:
+    contract = FeatureContract(normalisation="global", global_mean=(0.0,) * 40, global_std=(1.0,) * 40)
+    assert FeatureContract.from_dict(contract.to_dict()) == contract
+    with pytest.raises(ValueError, match="unknown feature-contract keys"):
+        FeatureContract.from_dict({**contract.to_dict(), "deltas": True})
+    with pytest.raises(ValueError, match="needs 40 means"):
+        FeatureContract(normalisation="global")
 
 
 def test_utterance_windows_is_deterministic(speech_wav) -> None:

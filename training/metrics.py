@@ -11,7 +11,7 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
 
 
 def summarise(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...]) -> dict:
-    """UA (mean recall over classes present), WA (accuracy), macro-F1 and the confusion matrix."""
+    """UA (mean recall over classes present), WA (accuracy), macro- and support-weighted F1, confusion matrix."""
     cm = confusion(y_true, y_pred, len(labels))
     support = cm.sum(axis=1)
     present = support > 0
@@ -24,6 +24,7 @@ def summarise(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...]) -
         "ua": float(recall[present].mean()),
         "wa": float(np.trace(cm) / max(cm.sum(), 1)),
         "macro_f1": float(f1[present].mean()),
+        "weighted_f1": float((f1 * support).sum() / max(support.sum(), 1)),
         "n": int(cm.sum()),
         "recall": {lab: float(r) for lab, r, p in zip(labels, recall, present) if p},
         "labels": list(labels),

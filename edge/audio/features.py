@@ -1,18 +1,26 @@
 """The MFCC frame contract: the one feature function used by training and runtime alike.
 
-Contract (v1): 16 kHz mono -> silence trimmed (frames within TRIM_DB of the loudest frame, plus
-a margin) -> 40 MFCCs (25 ms Hamming window, 10 ms hop, 40 mel filters, 512-point FFT,
-pre-emphasis 0.97, lifter 22, c0 replaced by log frame energy) -> per-utterance mean/variance
-normalisation -> fixed windows of WINDOW_FRAMES frames (2.0 s), hop WINDOW_HOP frames; an
-utterance shorter than one window is centred and zero-padded (zero is the normalised mean).
+Contract: 16 kHz mono -> silence trimmed (frames within ``trim_db`` of the loudest frame, plus a
+margin) -> 40 MFCCs (25 ms Hamming window, 10 ms hop, 40 mel filters, 512-point FFT,
+pre-emphasis 0.97, lifter 22, c0 replaced by log frame energy) -> normalisation -> fixed windows
+of ``window_frames`` frames (2.0 s), hop ``window_hop`` frames; an utterance shorter than one
+window is centred and zero-padded (zero is the normalised mean).
+
+Normalisations: ``utterance-cmvn`` standardises every coefficient over the utterance (drops the
+utterance's average spectral shape); ``global`` removes only c0's utterance mean (microphone
+gain) and standardises with fixed training-set statistics stored in the contract, so the average
+spectral envelope - vocal effort, tilt - reaches the model. Each model's manifest carries the
+contract it was trained with, and the runtime computes exactly that.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 from python_speech_features import mfcc
 
 from edge.audio.decode import SAMPLE_RATE
+
+NORMALISATIONS = ("utterance-cmvn", "global")
 
 
 @dataclass(frozen=True)
@@ -31,13 +39,30 @@ class FeatureContract:
     trim_db: float = 40.0
     trim_margin_frames: int = 10
     normalisation: str = "utterance-cmvn"
+    global_mean: tuple[float, ...] = ()
+    global_std: tuple[float, ...] = ()
     window_frames: int = 200
     window_hop: int = 100
-    version: int = 1
+    version: int = 2
+
+    def __post_init__(self) -> None:
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(f"normalisation must be one of {NORMALISATIONS}, not {self.normalisation!r}")
+        if self.normalisation == "global" and not (len(self.global_mean) == len(self.global_std) == self.numcep):
+            raise ValueError(f"global normalisation needs {self.numcep} means and standard deviations")
 
     def to_dict(self) -> dict:
         """The contract as plain JSON-ready data."""
-        return asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureContract":
+        """The contract a manifest records; ValueError names unknown keys or bad values."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown feature-contract keys {unknown}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
 CONTRACT = FeatureContract()
@@ -66,16 +91,37 @@ def trim_silence(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.
     return audio[first * hop: last * hop + win]
 
 
-def mfcc_features(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
-    """Trimmed, per-utterance normalised MFCCs, shape (frames, numcep), float32."""
-    trimmed = trim_silence(audio, contract)
+def raw_mfcc(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """MFCCs of the trimmed utterance before normalisation, shape (frames, numcep), float32."""
     feats = mfcc(
-        trimmed, samplerate=contract.sample_rate, winlen=contract.winlen, winstep=contract.winstep,
-        numcep=contract.numcep, nfilt=contract.nfilt, nfft=contract.nfft, preemph=contract.preemph,
-        ceplifter=contract.ceplifter, appendEnergy=contract.append_energy, winfunc=np.hamming,
+        trim_silence(audio, contract), samplerate=contract.sample_rate, winlen=contract.winlen,
+        winstep=contract.winstep, numcep=contract.numcep, nfilt=contract.nfilt, nfft=contract.nfft,
+        preemph=contract.preemph, ceplifter=contract.ceplifter, appendEnergy=contract.append_energy,
+        winfunc=np.hamming,
     )
-    feats = (feats - feats.mean(axis=0)) / (feats.std(axis=0) + 1e-5)
     return feats.astype(np.float32)
+
+
+def gain_normalised(feats: np.ndarray) -> np.ndarray:
+    """Remove c0's utterance mean: a microphone gain change only shifts the log energy c0."""
+    out = np.array(feats, dtype=np.float32)
+    out[:, 0] -= out[:, 0].mean()
+    return out
+
+
+def normalise(feats: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """Apply the contract's normalisation to ``raw_mfcc`` output."""
+    feats = np.asarray(feats, dtype=np.float32)
+    if contract.normalisation == "utterance-cmvn":
+        out = (feats - feats.mean(axis=0)) / (feats.std(axis=0) + 1e-5)
+    else:
+        out = (gain_normalised(feats) - np.asarray(contract.global_mean)) / np.asarray(contract.global_std)
+    return out.astype(np.float32)
+
+
+def mfcc_features(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """Trimmed, normalised MFCCs, shape (frames, numcep), float32."""
+    return normalise(raw_mfcc(audio, contract), contract)
 
 
 def fixed_windows(feats: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Speech corpora (RAVDESS actors 01-20, TESS), speaker-independent splits and the feature cache.
 
 Features are computed once per clip (clean + one copy per augmentation kind) with the runtime's
-own ``edge.audio.features.mfcc_features`` and cached as one .npz, so every fold reuses them.
+own ``edge.audio.features.raw_mfcc`` and cached as one .npz, so every fold reuses them; each run
+then applies its contract's ``normalise`` (the runtime's function too).
 """
 
 import csv
@@ -14,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from edge.audio.decode import load_audio
-from edge.audio.features import mfcc_features
+from edge.audio.features import FeatureContract, normalise, raw_mfcc
 from edge.labels import CANONICAL_LABELS, RAVDESS_MAP, TESS_MAP
 from training.speech.augment import AUGMENT_KINDS, augmented_variant
 
@@ -62,7 +63,7 @@ def _clip_features(args: tuple[int, int, str]) -> list[np.ndarray]:
     audio = _AUDIO[i]
     others = [_AUDIO[j] for j in rng.choice(len(_AUDIO), size=8, replace=False) if j != i]
     variants = [audio] + [augmented_variant(audio, kind, others, rng) for kind in AUGMENT_KINDS]
-    return [mfcc_features(v).astype(np.float16) for v in variants]
+    return [raw_mfcc(v).astype(np.float16) for v in variants]
 
 
 _AUDIO: list[np.ndarray] = []
@@ -70,7 +71,7 @@ _AUDIO: list[np.ndarray] = []
 
 def build_cache(clips: list[Clip], name: str, seed: int = 0, workers: int = 2) -> Path:
     """Compute (or reuse) the feature cache for ``clips``; returns the .npz path."""
-    out = CACHE_DIR / f"speech_features_{name}.npz"
+    out = CACHE_DIR / f"speech_raw_mfcc_{name}.npz"
     if out.exists():
         return out
     global _AUDIO
@@ -104,6 +105,11 @@ class FeatureSet:
         idx = np.flatnonzero(mask)
         return FeatureSet([self.variants[i] for i in idx], self.labels[idx], self.speakers[idx], self.paths[idx])
 
+    def normalised(self, contract: FeatureContract) -> "FeatureSet":
+        """The same clips with ``contract``'s normalisation applied to every variant (float32)."""
+        return FeatureSet([[normalise(v, contract) for v in per_clip] for per_clip in self.variants],
+                          self.labels, self.speakers, self.paths)
+
     def __add__(self, other: "FeatureSet") -> "FeatureSet":
         return FeatureSet(self.variants + other.variants, np.concatenate([self.labels, other.labels]),
                           np.concatenate([self.speakers, other.speakers]), np.concatenate([self.paths, other.paths]))
@@ -121,7 +127,7 @@ def load_cache(path: Path) -> FeatureSet:
 
 
 def load_all(seed: int = 0) -> FeatureSet:
-    """RAVDESS 01-20 + TESS features (building caches on first use)."""
+    """RAVDESS 01-20 + TESS raw MFCCs (building caches on first use)."""
     sets = []
     for corpus in ("ravdess", "tess"):
         clips = read_corpus(corpus)

@@ -1,11 +1,13 @@
 """Train the speech-emotion model on speaker-independent splits; one command, seeded, resumable.
 
     python -m training.speech.train --split all --out runs/speech
+    python -m training.speech.train --split cv --out runs/exp/no_lstm --set lstm_units=0   # an ablation
 
 Splits: f1..f5 (RAVDESS 5-fold CV over actors 01-20; TESS in every training set), oaf_to_yaf and
 yaf_to_oaf (TESS cross-speaker, RAVDESS in training), final (everything, no test: the shipped
-model). The recipe is fixed in advance (no early stopping, no test data in any choice); each
-split checkpoints every epoch and a finished split is skipped on rerun.
+model); 'cv' means f1..f5 and 'all' every split. The recipe is fixed before a run (no early
+stopping, no test data in any choice) and stored with its metrics; ``--set key=value``
+overrides one entry of it. Each split checkpoints every epoch and a finished split is skipped on rerun.
 """
 
 import argparse
@@ -19,15 +21,48 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from tqdm import trange  # noqa: E402
 
-from edge.audio.features import CONTRACT, fixed_windows  # noqa: E402
+from edge.audio.features import CONTRACT, FeatureContract, fixed_windows, gain_normalised  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from training.metrics import summarise  # noqa: E402
 from training.speech.data import RAVDESS_FOLDS, FeatureSet, load_all  # noqa: E402
 from training.speech.model import build_model, keras  # noqa: E402
 
 SPLITS = (*RAVDESS_FOLDS, "oaf_to_yaf", "yaf_to_oaf", "final")
+SPLIT_GROUPS = {"all": SPLITS, "cv": tuple(RAVDESS_FOLDS), "tess": ("oaf_to_yaf", "yaf_to_oaf")}
 RECIPE = {"epochs": 40, "batch_size": 32, "lr": 2e-3, "label_smoothing": 0.1, "clean_prob": 0.4,
-          "tess_per_epoch": 700, "freq_masks": 2, "freq_mask_max": 6, "time_masks": 2, "time_mask_max": 20}
+          "tess_per_epoch": 700, "freq_masks": 2, "freq_mask_max": 6, "time_masks": 2, "time_mask_max": 20,
+          "conv": [64, 96], "lstm_units": 64, "pooling": "attention", "normalisation": "utterance-cmvn"}
+MODEL_KEYS = ("conv", "lstm_units", "pooling")
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """``key=value`` strings (values as JSON, else text) checked against RECIPE's keys."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in RECIPE:
+            raise SystemExit(f"--set {pair!r}: expected key=value with key in {sorted(RECIPE)}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def recipe_model(recipe: dict, batch_size: int | None = None) -> keras.Model:
+    """The network a recipe describes (``batch_size=1``: the twin for int8 conversion)."""
+    return build_model(len(CANONICAL_LABELS), batch_size=batch_size,
+                       **{k: tuple(v) if isinstance(v, list) else v for k, v in recipe.items() if k in MODEL_KEYS})
+
+
+def split_contract(recipe: dict, train: FeatureSet) -> FeatureContract:
+    """The feature contract of a run: ``global`` normalisation takes its statistics from the
+    run's own training clips (clean variants), so no test speaker leaks into them."""
+    if recipe["normalisation"] != "global":
+        return FeatureContract(normalisation=recipe["normalisation"])
+    frames = np.concatenate([gain_normalised(v[0]) for v in train.variants])
+    return FeatureContract(normalisation="global", global_mean=tuple(frames.mean(axis=0).round(5).tolist()),
+                           global_std=tuple((frames.std(axis=0) + 1e-3).round(5).tolist()))
 
 
 def split_sets(data: FeatureSet, split: str) -> tuple[FeatureSet, FeatureSet | None]:
@@ -57,30 +92,36 @@ def crop_or_pad(feats: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def spec_augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def spec_augment(x: np.ndarray, recipe: dict, rng: np.random.Generator) -> np.ndarray:
     """SpecAugment: zero random MFCC-coefficient bands and time spans (in place)."""
-    for _ in range(RECIPE["freq_masks"]):
-        w = rng.integers(0, RECIPE["freq_mask_max"] + 1)
+    for _ in range(recipe["freq_masks"]):
+        w = rng.integers(0, recipe["freq_mask_max"] + 1)
         f = rng.integers(0, x.shape[1] - w + 1)
         x[:, f:f + w] = 0
-    for _ in range(RECIPE["time_masks"]):
-        w = rng.integers(0, RECIPE["time_mask_max"] + 1)
+    for _ in range(recipe["time_masks"]):
+        w = rng.integers(0, recipe["time_mask_max"] + 1)
         t = rng.integers(0, x.shape[0] - w + 1)
         x[t:t + w] = 0
     return x
 
 
-def epoch_arrays(train: FeatureSet, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """One epoch: all RAVDESS clips plus a fresh draw of TESS clips, each a random variant, cropped, masked."""
+def epoch_clips(train: FeatureSet, recipe: dict, rng: np.random.Generator) -> np.ndarray:
+    """Clip indices of one epoch: every non-TESS clip plus a random ``tess_per_epoch`` TESS clips
+    (TESS is 2 speakers x 1400 clips: subsampled so it does not outweigh RAVDESS's 16-20 actors)."""
     is_tess = np.char.startswith(train.speakers.astype(str), "tess:")
     tess_idx = np.flatnonzero(is_tess)
-    take = rng.choice(tess_idx, size=min(RECIPE["tess_per_epoch"], tess_idx.size), replace=False)
-    idx = rng.permutation(np.concatenate([np.flatnonzero(~is_tess), take]))
+    take = rng.choice(tess_idx, size=min(recipe["tess_per_epoch"], tess_idx.size), replace=False)
+    return rng.permutation(np.concatenate([np.flatnonzero(~is_tess), take]))
+
+
+def epoch_arrays(train: FeatureSet, recipe: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One epoch of (windows, labels): a random variant (clean with ``clean_prob``), crop and SpecAugment."""
+    idx = epoch_clips(train, recipe, rng)
     xs = np.empty((idx.size, CONTRACT.window_frames, CONTRACT.numcep), dtype=np.float32)
     for row, i in enumerate(idx):
         variants = train.variants[i]
-        v = 0 if rng.random() < RECIPE["clean_prob"] else rng.integers(1, len(variants))
-        xs[row] = spec_augment(crop_or_pad(variants[v].astype(np.float32), rng), rng)
+        v = 0 if rng.random() < recipe["clean_prob"] else rng.integers(1, len(variants))
+        xs[row] = spec_augment(crop_or_pad(variants[v].astype(np.float32), rng), recipe, rng)
     return xs, train.labels[idx]
 
 
@@ -99,19 +140,21 @@ def class_weights(labels: np.ndarray) -> dict[int, float]:
     return {k: float(counts.sum() / (len(counts) * c)) for k, c in enumerate(counts) if c > 0}
 
 
-def train_split(data: FeatureSet, split: str, out: Path, seed: int) -> dict:
+def train_split(data: FeatureSet, split: str, out: Path, seed: int, recipe: dict) -> dict:
     """Train one split with checkpoint/resume; write weights and metrics.json; return the metrics."""
     out.mkdir(parents=True, exist_ok=True)
     if (out / "metrics.json").exists():
         return json.loads((out / "metrics.json").read_text())
     train, test = split_sets(data, split)
+    contract = split_contract(recipe, train)
+    train = train.normalised(contract)
     keras.utils.set_random_seed(seed)
-    model = build_model(len(CANONICAL_LABELS))
-    steps = RECIPE["epochs"] * int(np.ceil((np.sum(~np.char.startswith(train.speakers.astype(str), "tess:"))
-                                            + RECIPE["tess_per_epoch"]) / RECIPE["batch_size"]))
-    schedule = keras.optimizers.schedules.CosineDecay(RECIPE["lr"], steps, alpha=0.02)
+    model = recipe_model(recipe)
+    per_epoch = epoch_clips(train, recipe, np.random.default_rng(0)).size
+    steps = recipe["epochs"] * int(np.ceil(per_epoch / recipe["batch_size"]))
+    schedule = keras.optimizers.schedules.CosineDecay(recipe["lr"], steps, alpha=0.02)
     optimizer = keras.optimizers.Adam(schedule)
-    model.compile(optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=RECIPE["label_smoothing"]),
+    model.compile(optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=recipe["label_smoothing"]),
                   metrics=["accuracy"])
     epoch_var = tf.Variable(0, dtype=tf.int64)
     ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
@@ -119,21 +162,21 @@ def train_split(data: FeatureSet, split: str, out: Path, seed: int) -> dict:
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint)
     weights = class_weights(train.labels)
-    bar = trange(int(epoch_var.numpy()), RECIPE["epochs"], desc=split, initial=int(epoch_var.numpy()),
-                 total=RECIPE["epochs"])
+    done = int(epoch_var.numpy())
+    bar = trange(done, recipe["epochs"], desc=split, initial=done, total=recipe["epochs"])
     for epoch in bar:
         rng = np.random.default_rng([seed, epoch])
-        xs, ys = epoch_arrays(train, rng)
+        xs, ys = epoch_arrays(train, recipe, rng)
         hist = model.fit(xs, keras.utils.to_categorical(ys, len(CANONICAL_LABELS)),
-                         batch_size=RECIPE["batch_size"], epochs=1, verbose=0, class_weight=weights)
+                         batch_size=recipe["batch_size"], epochs=1, verbose=0, class_weight=weights)
         bar.set_postfix(loss=f"{hist.history['loss'][0]:.3f}", acc=f"{hist.history['accuracy'][0]:.3f}")
         epoch_var.assign(epoch + 1)
         manager.save()
     model.save_weights(out / "weights.h5")
-    metrics: dict = {"split": split, "seed": seed, "recipe": RECIPE,
+    metrics: dict = {"split": split, "seed": seed, "recipe": recipe, "features": contract.to_dict(),
                      "train_speakers": sorted(set(train.speakers.tolist()))}
     if test is not None:
-        probs = predict_clips(model, test)
+        probs = predict_clips(model, test.normalised(contract))
         metrics["test_speakers"] = sorted(set(test.speakers.tolist()))
         metrics["keras_float"] = summarise(test.labels, probs.argmax(axis=1), CANONICAL_LABELS)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
@@ -142,16 +185,22 @@ def train_split(data: FeatureSet, split: str, out: Path, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="all", help=f"one of {SPLITS} or 'all'")
+    parser.add_argument("--split", default="all", help=f"one of {SPLITS}, or a group: {sorted(SPLIT_GROUPS)}")
     parser.add_argument("--out", type=Path, default=Path("runs/speech"))
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override a recipe entry")
     args = parser.parse_args()
+    recipe = {**RECIPE, **parse_overrides(args.set)}
     tf.config.threading.set_inter_op_parallelism_threads(2)
     data = load_all()
-    for split in SPLITS if args.split == "all" else (args.split,):
-        m = train_split(data, split, args.out / split, args.seed)
+    uas = []
+    for split in SPLIT_GROUPS.get(args.split, (args.split,)):
+        m = train_split(data, split, args.out / split, args.seed, recipe)
         if "keras_float" in m:
             print(f"{split}: UA {100 * m['keras_float']['ua']:.1f}  WA {100 * m['keras_float']['wa']:.1f}", flush=True)
+            uas.append(m["keras_float"]["ua"]) if split in RAVDESS_FOLDS else None
+    if len(uas) == len(RAVDESS_FOLDS):
+        print(f"RAVDESS 5-fold SI UA {100 * np.mean(uas):.1f} ± {100 * np.std(uas):.1f}", flush=True)
 
 
 if __name__ == "__main__":

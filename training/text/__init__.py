@@ -1,0 +1,1 @@
+"""Text-emotion model: corpora with per-corpus label masks, MiniLM teacher, TinyBERT-distilled student."""
