@@ -50,7 +50,7 @@ def write_manifest(model_file: Path, precision: str, contract: FeatureContract, 
         "name": model_file.stem, "modality": "speech", "format_version": 1,
         "model_file": model_file.name, "sha256": sha256_of(model_file), "precision": precision,
         "labels": list(CANONICAL_LABELS),
-        "input": {"shape": [1, contract.window_frames, contract.numcep],
+        "input": {"shape": [1, contract.window_frames, contract.dims],
                   "dtype": "int8" if precision == "int8" else "float32", "features": "features"},
         "features": contract.to_dict(),
         "calibration": {"temperature": 1.0},
@@ -73,9 +73,9 @@ def evaluate(manifest: Path, test: FeatureSet) -> dict:
 
 def convert_split(data: FeatureSet, run: Path, split: str) -> dict:
     """Convert one trained split; evaluate and gate when it has a test set; return its TFLite metrics."""
-    model = recipe_model(json.loads((run / "metrics.json").read_text())["recipe"], batch_size=1)
-    model.load_weights(run / "weights.h5")
     contract = run_contract(run)
+    model = recipe_model(json.loads((run / "metrics.json").read_text())["recipe"], contract, batch_size=1)
+    model.load_weights(run / "weights.h5")
     train, test = split_sets(data, split)
     calib = calibration_windows(train.normalised(contract))
     results: dict = {}

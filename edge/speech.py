@@ -24,6 +24,10 @@ class SpeechEmotionModel:
         self.manifest = manifest
         self.labels = manifest.labels
         self._model = TFLiteModel(manifest.model_path, threads=threads, backend=backend)
+        expected = (1, self.contract.window_frames, self.contract.dims)
+        if self._model.input_shape != expected:
+            raise ModelError(f"{manifest.path}: feature contract gives windows {expected}, which does not match "
+                             f"the model input {self._model.input_shape}")
 
     @classmethod
     def load(cls, manifest_path: str | Path | None = None, precision: str = "int8",

@@ -5,8 +5,8 @@ import pytest
 from python_speech_features import mfcc
 
 from edge.audio.decode import load_audio
-from edge.audio.features import (CONTRACT, FeatureContract, fixed_windows, mfcc_features, raw_mfcc, trim_silence,
-                                 utterance_windows)
+from edge.audio.features import (CONTRACT, FeatureContract, fixed_windows, mfcc_features, pitch_track, raw_features,
+                                 trim_silence, utterance_windows)
 
 
 def test_contract_matches_python_speech_features_with_documented_parameters(speech_wav) -> None:
@@ -49,12 +49,12 @@ def test_fixed_windows_cover_the_utterance(frames: int, windows: int) -> None:
 def test_training_uses_the_runtime_feature_functions() -> None:
     data = pytest.importorskip("training.speech.data", reason="training extra (tqdm) not installed")
     from edge.audio import features
-    assert data.raw_mfcc is features.raw_mfcc and data.normalise is features.normalise
+    assert data.raw_features is features.raw_features and data.normalise is features.normalise
 
 
 def test_global_normalisation_keeps_spectral_shape_and_ignores_gain(speech_wav) -> None:
     audio = load_audio(speech_wav)
-    raw = raw_mfcc(audio)
+    raw = raw_features(audio)
     mean = tuple(float(v) for v in np.linspace(-5, 5, CONTRACT.numcep))
     std = tuple(float(v) for v in np.linspace(1, 20, CONTRACT.numcep))
     contract = FeatureContract(normalisation="global", global_mean=mean, global_std=std)
@@ -78,3 +78,24 @@ def test_contract_round_trips_through_a_manifest_and_refuses_unknown_keys() -> N
 def test_utterance_windows_is_deterministic(speech_wav) -> None:
     audio = load_audio(speech_wav)
     np.testing.assert_array_equal(utterance_windows(audio), utterance_windows(audio.copy()))
+
+
+@pytest.mark.parametrize("f0", [90.0, 150.0, 280.0, 420.0])
+def test_pitch_track_finds_the_fundamental_of_a_harmonic_tone(f0: float) -> None:
+    t = np.arange(16000) / 16000
+    tone = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6)).astype(np.float32) * 0.1
+    track = pitch_track(tone, 90)[5:-5]
+    assert np.all(track[:, 1] > 0.9)
+    np.testing.assert_allclose(100 * 2 ** track[:, 0], f0, rtol=0.03)
+
+
+def test_pitch_track_calls_noise_unvoiced_and_ignores_gain(speech_wav) -> None:
+    noise = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    assert np.mean(pitch_track(noise, 90)[:, 1] > 0.45) < 0.1
+    audio = trim_silence(load_audio(speech_wav))
+    feats = raw_features(audio, FeatureContract(pitch=True))
+    assert feats.shape[1] == 42
+    voiced = feats[:, 41] > 0.45
+    assert 0.3 < voiced.mean() < 0.95
+    assert 70 < np.median(100 * 2 ** feats[voiced, 40]) < 250  # espeak's default male voice
+    np.testing.assert_allclose(raw_features(0.3 * audio, FeatureContract(pitch=True))[:, 40:], feats[:, 40:], atol=1e-4)

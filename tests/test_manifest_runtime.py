@@ -58,7 +58,8 @@ def test_truncated_and_missing_models_are_refused(model_copy: Path) -> None:
     (lambda d: d.pop("sha256"), "lacks sha256"),
     (lambda d: d.update(labels=["happy", "bored"]), "not in the canonical set"),
     (lambda d: d.update(labels=["sad", "happy"]), "canonical order"),
-    (lambda d: d["features"].update(numcep=13), "feature contract differs"),
+    (lambda d: d["features"].update(numcep=13), "does not match the model input"),
+    (lambda d: d["features"].update(deltas=True), "feature contract this runtime cannot compute"),
     (lambda d: d.update(modality="text"), "expected 'speech'"),
 ])
 def test_inconsistent_manifests_are_refused(model_copy: Path, edit, message: str) -> None:

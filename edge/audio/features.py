@@ -2,7 +2,9 @@
 
 Contract: 16 kHz mono -> silence trimmed (frames within ``trim_db`` of the loudest frame, plus a
 margin) -> 40 MFCCs (25 ms Hamming window, 10 ms hop, 40 mel filters, 512-point FFT,
-pre-emphasis 0.97, lifter 22, c0 replaced by log frame energy) -> normalisation -> fixed windows
+pre-emphasis 0.97, lifter 22, c0 replaced by log frame energy) [+ optional pitch track: log2 F0
+and voicing strength per frame, from a 50 ms autocorrelation on the same 10 ms grid] ->
+normalisation -> fixed windows
 of ``window_frames`` frames (2.0 s), hop ``window_hop`` frames; an utterance shorter than one
 window is centred and zero-padded (zero is the normalised mean).
 
@@ -38,6 +40,7 @@ class FeatureContract:
     append_energy: bool = True
     trim_db: float = 40.0
     trim_margin_frames: int = 10
+    pitch: bool = False
     normalisation: str = "utterance-cmvn"
     global_mean: tuple[float, ...] = ()
     global_std: tuple[float, ...] = ()
@@ -48,8 +51,13 @@ class FeatureContract:
     def __post_init__(self) -> None:
         if self.normalisation not in NORMALISATIONS:
             raise ValueError(f"normalisation must be one of {NORMALISATIONS}, not {self.normalisation!r}")
-        if self.normalisation == "global" and not (len(self.global_mean) == len(self.global_std) == self.numcep):
-            raise ValueError(f"global normalisation needs {self.numcep} means and standard deviations")
+        if self.normalisation == "global" and not (len(self.global_mean) == len(self.global_std) == self.dims):
+            raise ValueError(f"global normalisation needs {self.dims} means and standard deviations")
+
+    @property
+    def dims(self) -> int:
+        """Values per frame: the MFCCs, plus log-F0 and voicing strength when ``pitch`` is on."""
+        return self.numcep + (2 if self.pitch else 0)
 
     def to_dict(self) -> dict:
         """The contract as plain JSON-ready data."""
@@ -91,14 +99,53 @@ def trim_silence(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.
     return audio[first * hop: last * hop + win]
 
 
-def raw_mfcc(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
-    """MFCCs of the trimmed utterance before normalisation, shape (frames, numcep), float32."""
+PITCH_WINDOW_S = 0.05
+PITCH_RANGE_HZ = (60.0, 450.0)
+VOICED_STRENGTH = 0.45
+OCTAVE_TOLERANCE = 0.9
+
+
+def pitch_track(audio: np.ndarray, frames: int, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """(log2(F0 / 100 Hz), voicing strength) for each of ``frames`` MFCC frames, shape (frames, 2).
+
+    Normalised autocorrelation (corrected for the shrinking overlap) over a 50 ms window centred
+    on each MFCC frame; F0 is the shortest-lag peak within 10% of the best in 60-450 Hz, its height the voicing strength
+    (gain-invariant). Unvoiced frames get log-F0 0. Prosody is the arousal cue MFCCs carry worst.
+    """
+    rate = contract.sample_rate
+    hop = int(round(contract.winstep * rate))
+    win = int(round(contract.winlen * rate))
+    size = int(round(PITCH_WINDOW_S * rate))
+    lead = (size - win) // 2
+    need = (frames - 1) * hop + size
+    padded = np.pad(np.asarray(audio, dtype=np.float64), (lead, max(0, need - lead - audio.size)))
+    x = padded[np.arange(size)[None, :] + hop * np.arange(frames)[:, None]]
+    x = x - x.mean(axis=1, keepdims=True)
+    lo, hi = int(rate / PITCH_RANGE_HZ[1]), int(rate / PITCH_RANGE_HZ[0])
+    spectrum = np.fft.rfft(x, n=2 * size)
+    acf = np.fft.irfft(np.abs(spectrum) ** 2)[:, :hi + 1] * (size / (size - np.arange(hi + 1)))
+    acf = acf / (acf[:, :1] + 1e-12)
+    band = acf[:, lo - 1:]
+    peak = (band[:, 1:-1] >= band[:, :-2]) & (band[:, 1:-1] >= band[:, 2:])
+    strong = peak & (band[:, 1:-1] >= OCTAVE_TOLERANCE * band[:, 1:-1].max(axis=1, keepdims=True))
+    # the shortest-lag strong peak: a periodic signal also correlates at 2x, 3x its period
+    lag = lo + np.where(strong.any(axis=1), strong.argmax(axis=1), band[:, 1:-1].argmax(axis=1))
+    strength = np.clip(acf[np.arange(frames), lag], 0.0, 1.0)
+    log_f0 = np.where(strength > VOICED_STRENGTH, np.log2(rate / lag / 100.0), 0.0)
+    return np.stack([log_f0, strength], axis=1).astype(np.float32)
+
+
+def raw_features(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
+    """Frame features of the trimmed utterance before normalisation, shape (frames, dims), float32."""
+    trimmed = trim_silence(audio, contract)
     feats = mfcc(
-        trim_silence(audio, contract), samplerate=contract.sample_rate, winlen=contract.winlen,
+        trimmed, samplerate=contract.sample_rate, winlen=contract.winlen,
         winstep=contract.winstep, numcep=contract.numcep, nfilt=contract.nfilt, nfft=contract.nfft,
         preemph=contract.preemph, ceplifter=contract.ceplifter, appendEnergy=contract.append_energy,
         winfunc=np.hamming,
     )
+    if contract.pitch:
+        feats = np.hstack([feats, pitch_track(trimmed, feats.shape[0], contract)])
     return feats.astype(np.float32)
 
 
@@ -110,7 +157,7 @@ def gain_normalised(feats: np.ndarray) -> np.ndarray:
 
 
 def normalise(feats: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
-    """Apply the contract's normalisation to ``raw_mfcc`` output."""
+    """Apply the contract's normalisation to ``raw_features`` output."""
     feats = np.asarray(feats, dtype=np.float32)
     if contract.normalisation == "utterance-cmvn":
         out = (feats - feats.mean(axis=0)) / (feats.std(axis=0) + 1e-5)
@@ -120,8 +167,8 @@ def normalise(feats: np.ndarray, contract: FeatureContract = CONTRACT) -> np.nda
 
 
 def mfcc_features(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
-    """Trimmed, normalised MFCCs, shape (frames, numcep), float32."""
-    return normalise(raw_mfcc(audio, contract), contract)
+    """Trimmed, normalised frame features, shape (frames, dims), float32."""
+    return normalise(raw_features(audio, contract), contract)
 
 
 def fixed_windows(feats: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:

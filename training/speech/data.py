@@ -1,8 +1,9 @@
 """Speech corpora (RAVDESS actors 01-20, TESS), speaker-independent splits and the feature cache.
 
 Features are computed once per clip (clean + one copy per augmentation kind) with the runtime's
-own ``edge.audio.features.raw_mfcc`` and cached as one .npz, so every fold reuses them; each run
-then applies its contract's ``normalise`` (the runtime's function too).
+own ``edge.audio.features.raw_features`` (with the pitch track, a superset of every contract
+here) and cached as one .npz, so every fold reuses them; each run then keeps its contract's
+columns and applies its ``normalise`` (the runtime's function too).
 """
 
 import csv
@@ -15,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from edge.audio.decode import load_audio
-from edge.audio.features import FeatureContract, normalise, raw_mfcc
+from edge.audio.features import FeatureContract, normalise, raw_features
 from edge.labels import CANONICAL_LABELS, RAVDESS_MAP, TESS_MAP
 from training.speech.augment import AUGMENT_KINDS, augmented_variant
 
@@ -25,6 +26,7 @@ CACHE_DIR = Path(os.environ.get("EDGE_EMOTION_CACHE", Path.home() / ".cache" / "
 RAVDESS_FOLDS: dict[str, tuple[str, ...]] = {
     f"f{k + 1}": tuple(f"{a:02d}" for a in range(4 * k + 1, 4 * k + 5)) for k in range(5)
 }
+CACHE_CONTRACT = FeatureContract(pitch=True)
 CORPUS_LICENCES = {
     "ravdess": "RAVDESS speech, actors 01-20 (CC BY-NC-SA 4.0)",
     "tess": "TESS, speakers OAF and YAF (CC BY-NC-ND 4.0)",
@@ -63,7 +65,7 @@ def _clip_features(args: tuple[int, int, str]) -> list[np.ndarray]:
     audio = _AUDIO[i]
     others = [_AUDIO[j] for j in rng.choice(len(_AUDIO), size=8, replace=False) if j != i]
     variants = [audio] + [augmented_variant(audio, kind, others, rng) for kind in AUGMENT_KINDS]
-    return [raw_mfcc(v).astype(np.float16) for v in variants]
+    return [raw_features(v, CACHE_CONTRACT).astype(np.float16) for v in variants]
 
 
 _AUDIO: list[np.ndarray] = []
@@ -71,7 +73,7 @@ _AUDIO: list[np.ndarray] = []
 
 def build_cache(clips: list[Clip], name: str, seed: int = 0, workers: int = 2) -> Path:
     """Compute (or reuse) the feature cache for ``clips``; returns the .npz path."""
-    out = CACHE_DIR / f"speech_raw_mfcc_{name}.npz"
+    out = CACHE_DIR / f"speech_raw_features_{name}.npz"
     if out.exists():
         return out
     global _AUDIO
@@ -106,8 +108,8 @@ class FeatureSet:
         return FeatureSet([self.variants[i] for i in idx], self.labels[idx], self.speakers[idx], self.paths[idx])
 
     def normalised(self, contract: FeatureContract) -> "FeatureSet":
-        """The same clips with ``contract``'s normalisation applied to every variant (float32)."""
-        return FeatureSet([[normalise(v, contract) for v in per_clip] for per_clip in self.variants],
+        """The same clips with ``contract``'s columns kept and its normalisation applied (float32)."""
+        return FeatureSet([[normalise(v[:, :contract.dims], contract) for v in per_clip] for per_clip in self.variants],
                           self.labels, self.speakers, self.paths)
 
     def __add__(self, other: "FeatureSet") -> "FeatureSet":

@@ -11,7 +11,7 @@ from edge.audio.features import CONTRACT  # noqa: E402
 POOLINGS = ("attention", "mean")
 
 
-def build_model(n_labels: int, batch_size: int | None = None, conv: tuple[int, ...] = (64, 96),
+def build_model(n_labels: int, n_features: int, batch_size: int | None = None, conv: tuple[int, ...] = (64, 96),
                 lstm_units: int = 64, attention_units: int = 64, dropout: float = 0.3,
                 pooling: str = "attention") -> keras.Model:
     """The speech model; ``batch_size=1`` gives the fixed-batch twin the int8 converter needs.
@@ -23,7 +23,7 @@ def build_model(n_labels: int, batch_size: int | None = None, conv: tuple[int, .
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
-    inp = keras.Input((CONTRACT.window_frames, CONTRACT.numcep), batch_size=batch_size, name="mfcc")
+    inp = keras.Input((CONTRACT.window_frames, n_features), batch_size=batch_size, name="features")
     x = inp
     for width, kernel in zip(conv, (5, 3)):
         x = keras.layers.Conv1D(width, kernel, padding="same", use_bias=False)(x)

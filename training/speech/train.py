@@ -31,7 +31,8 @@ SPLITS = (*RAVDESS_FOLDS, "oaf_to_yaf", "yaf_to_oaf", "final")
 SPLIT_GROUPS = {"all": SPLITS, "cv": tuple(RAVDESS_FOLDS), "tess": ("oaf_to_yaf", "yaf_to_oaf")}
 RECIPE = {"epochs": 40, "batch_size": 32, "lr": 2e-3, "label_smoothing": 0.1, "clean_prob": 0.4,
           "tess_per_epoch": 700, "freq_masks": 2, "freq_mask_max": 6, "time_masks": 2, "time_mask_max": 20,
-          "conv": [64, 96], "lstm_units": 64, "pooling": "attention", "normalisation": "utterance-cmvn"}
+          "conv": [64, 96], "lstm_units": 64, "pooling": "attention", "normalisation": "utterance-cmvn",
+          "pitch": False}
 MODEL_KEYS = ("conv", "lstm_units", "pooling")
 
 
@@ -49,19 +50,21 @@ def parse_overrides(pairs: list[str]) -> dict:
     return out
 
 
-def recipe_model(recipe: dict, batch_size: int | None = None) -> keras.Model:
-    """The network a recipe describes (``batch_size=1``: the twin for int8 conversion)."""
-    return build_model(len(CANONICAL_LABELS), batch_size=batch_size,
+def recipe_model(recipe: dict, contract: FeatureContract, batch_size: int | None = None) -> keras.Model:
+    """The network a recipe describes on ``contract``'s frames (``batch_size=1``: the int8 conversion twin)."""
+    return build_model(len(CANONICAL_LABELS), contract.dims, batch_size=batch_size,
                        **{k: tuple(v) if isinstance(v, list) else v for k, v in recipe.items() if k in MODEL_KEYS})
 
 
 def split_contract(recipe: dict, train: FeatureSet) -> FeatureContract:
     """The feature contract of a run: ``global`` normalisation takes its statistics from the
     run's own training clips (clean variants), so no test speaker leaks into them."""
+    base = FeatureContract(normalisation="utterance-cmvn", pitch=recipe["pitch"])
     if recipe["normalisation"] != "global":
-        return FeatureContract(normalisation=recipe["normalisation"])
-    frames = np.concatenate([gain_normalised(v[0]) for v in train.variants])
-    return FeatureContract(normalisation="global", global_mean=tuple(frames.mean(axis=0).round(5).tolist()),
+        return base
+    frames = np.concatenate([gain_normalised(v[0][:, :base.dims]) for v in train.variants])
+    return FeatureContract(normalisation="global", pitch=recipe["pitch"],
+                           global_mean=tuple(frames.mean(axis=0).round(5).tolist()),
                            global_std=tuple((frames.std(axis=0) + 1e-3).round(5).tolist()))
 
 
@@ -117,7 +120,7 @@ def epoch_clips(train: FeatureSet, recipe: dict, rng: np.random.Generator) -> np
 def epoch_arrays(train: FeatureSet, recipe: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """One epoch of (windows, labels): a random variant (clean with ``clean_prob``), crop and SpecAugment."""
     idx = epoch_clips(train, recipe, rng)
-    xs = np.empty((idx.size, CONTRACT.window_frames, CONTRACT.numcep), dtype=np.float32)
+    xs = np.empty((idx.size, CONTRACT.window_frames, train.variants[0][0].shape[1]), dtype=np.float32)
     for row, i in enumerate(idx):
         variants = train.variants[i]
         v = 0 if rng.random() < recipe["clean_prob"] else rng.integers(1, len(variants))
@@ -149,7 +152,7 @@ def train_split(data: FeatureSet, split: str, out: Path, seed: int, recipe: dict
     contract = split_contract(recipe, train)
     train = train.normalised(contract)
     keras.utils.set_random_seed(seed)
-    model = recipe_model(recipe)
+    model = recipe_model(recipe, contract)
     per_epoch = epoch_clips(train, recipe, np.random.default_rng(0)).size
     steps = recipe["epochs"] * int(np.ceil(per_epoch / recipe["batch_size"]))
     schedule = keras.optimizers.schedules.CosineDecay(recipe["lr"], steps, alpha=0.02)
