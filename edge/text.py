@@ -1,0 +1,50 @@
+"""The text-emotion model: load(manifest) -> predict(sentence) -> Prediction, with the on-device WordPiece tokenizer."""
+
+from pathlib import Path
+
+import numpy as np
+
+from edge.errors import ModelError
+from edge.manifest import Manifest, default_manifest, load_manifest, sha256_of
+from edge.result import Prediction
+from edge.runtime import TFLiteModel
+from edge.text_tokenizer import WordPieceTokenizer
+
+TOKENIZER_KIND = "bert-wordpiece-uncased"
+
+
+class TextEmotionModel:
+    """Distilled BERT-style encoder on fixed-length token ids; the vocabulary file is sha256-checked like the model."""
+
+    def __init__(self, manifest: Manifest, threads: int = 1, backend: str = "auto") -> None:
+        if manifest.modality != "text":
+            raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'text'")
+        spec = manifest.features
+        if spec.get("tokenizer") != TOKENIZER_KIND:
+            raise ModelError(f"{manifest.path}: tokenizer {spec.get('tokenizer')!r} is not {TOKENIZER_KIND!r}")
+        vocab = manifest.path.parent / spec["vocab_file"]
+        if not vocab.is_file() or sha256_of(vocab) != spec["vocab_sha256"]:
+            raise ModelError(f"{vocab}: tokenizer vocabulary missing or its sha256 differs from the manifest")
+        self.manifest = manifest
+        self.labels = manifest.labels
+        self.tokenizer = WordPieceTokenizer(vocab, int(spec["seq_len"]))
+        self._model = TFLiteModel(manifest.model_path, threads=threads, backend=backend)
+        if self._model.input_shape != (1, self.tokenizer.seq_len):
+            raise ModelError(f"{manifest.model_path}: input {self._model.input_shape} != (1, {self.tokenizer.seq_len})")
+
+    @classmethod
+    def load(cls, manifest_path: str | Path | None = None, precision: str = "int8",
+             threads: int = 1, backend: str = "auto") -> "TextEmotionModel":
+        """Load the shipped model (or the one ``manifest_path`` names), verifying model and vocabulary sha256."""
+        return cls(load_manifest(manifest_path or default_manifest("text", precision)), threads, backend)
+
+    def probs(self, texts: list[str]) -> np.ndarray:
+        """Probabilities over the model's labels, shape (len(texts), labels)."""
+        out = np.empty((len(texts), len(self.labels)), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._model(self.tokenizer.encode(text)[None])[0]
+        return out
+
+    def predict(self, text: str) -> Prediction:
+        """Emotion of one sentence (text longer than the model's sequence length is truncated)."""
+        return Prediction.from_probs(self.probs([text])[0], self.labels)
