@@ -88,6 +88,14 @@ def cmd_listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    """Measure the shipped models on this device; print every target as PASS or MISS and write the reports."""
+    from edge.bench.run import benchmark  # imported here so analyze and listen start without it
+
+    print(benchmark(quick=args.quick, out=args.out), flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(
@@ -118,6 +126,15 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--device", default=None, help="sounddevice input device name or index")
     listen.add_argument("--duration", type=float, default=None, help="stop after this many seconds of audio")
     listen.set_defaults(func=cmd_listen)
+
+    bench = sub.add_parser("benchmark", help="measure size, latency, memory, real-time factor and cold start",
+                           description="Benchmark the shipped models on this device and write results.json, "
+                                       "results.md and (with matplotlib) PNG plots.")
+    bench.add_argument("--quick", action="store_true", help="fewer threads, invokes and clips (about a minute)")
+    bench.add_argument("--out", type=Path, default=None, metavar="DIR",
+                       help="output folder (default: benchmarks/results/runtime in a checkout, "
+                            "else ./edge-emotion-benchmark)")
+    bench.set_defaults(func=cmd_benchmark)
     return parser
 
 

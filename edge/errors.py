@@ -23,3 +23,7 @@ class DeviceError(EdgeEmotionError):
 
 class ConfigError(EdgeEmotionError):
     """A setting or configuration value is invalid or needs an extra that is not installed."""
+
+
+class BenchmarkError(EdgeEmotionError):
+    """A benchmark measurement could not be taken (a probe process failed, or outputs cannot be written)."""

@@ -1,0 +1,37 @@
+"""Which models to benchmark: every shipped manifest, grouped by modality, and the runtime class of each modality."""
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from edge.manifest import MODELS_DIR, Manifest, load_manifest
+
+MODEL_CLASSES: dict[str, str] = {
+    "speech": "edge.speech:SpeechEmotionModel",
+    "text": "edge.text:TextEmotionModel",
+    "face": "edge.face:FaceEmotionModel",
+}
+
+
+def model_class(modality: str) -> Any | None:
+    """The runtime class that serves ``modality``, or None when the runtime has none yet."""
+    if modality not in MODEL_CLASSES:
+        return None
+    module, name = MODEL_CLASSES[modality].split(":")
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:  # the module exists but a dependency of it is missing: a real error
+            raise
+        return None
+
+
+def shipped_manifests(models_dir: Path = MODELS_DIR) -> dict[str, list[Manifest]]:
+    """Every manifest in ``models_dir`` (sha256-verified), by modality, int8 before float32."""
+    groups: dict[str, list[Manifest]] = {}
+    for path in sorted(models_dir.glob("*.json")):
+        manifest = load_manifest(path)
+        groups.setdefault(manifest.modality, []).append(manifest)
+    for manifests in groups.values():
+        manifests.sort(key=lambda m: (m.precision != "int8", m.name))
+    return dict(sorted(groups.items()))
