@@ -1,4 +1,4 @@
-"""The edge-emotion command line: analyze recordings, listen to a microphone."""
+"""The edge-emotion command line: analyze recordings and text, listen to a microphone, benchmark."""
 
 import argparse
 import json
@@ -12,10 +12,14 @@ from edge.analysis import analyze_audio
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.audio.microphone import Microphone
 from edge.audio.vad import Utterance, UtteranceSegmenter, make_vad
-from edge.errors import EdgeEmotionError
+from edge.errors import ConfigError, EdgeEmotionError
 from edge.result import Prediction
 from edge.runtime import AUTO_ORDER
 from edge.speech import SpeechEmotionModel
+from edge.text import TextEmotionModel
+from edge.text_source import file_sentences
+
+HUMAN_INPUT_CHARS = 60
 
 
 def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction) -> None:
@@ -24,6 +28,8 @@ def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction) -> N
         print(json.dumps({**record, **prediction.to_json()}, ensure_ascii=False), file=out, flush=True)
         return
     where = record["input"]
+    if len(where) > HUMAN_INPUT_CHARS:
+        where = where[:HUMAN_INPUT_CHARS - 3] + "..."
     if "start" in record:
         where += f" [{record['start']:.2f}-{record['end']:.2f} s]"
     top = sorted(prediction.scores.items(), key=lambda kv: -kv[1])[:3]
@@ -38,8 +44,38 @@ def _load_model(args: argparse.Namespace) -> SpeechEmotionModel:
     return SpeechEmotionModel.load(args.model, precision=args.precision, threads=args.threads, backend=args.backend)
 
 
-def cmd_analyze(args: argparse.Namespace) -> int:
-    """Analyse each audio file; one result line each; failures reported per input."""
+def _text_inputs(args: argparse.Namespace) -> Iterable[tuple[str, str, str | EdgeEmotionError]]:
+    """(name for errors, JSON input field, sentence or its error) for each --text, then each --text-file line."""
+    for k, text in enumerate(args.text, start=1):
+        yield f"--text #{k}", text, text
+    for path in args.text_file:
+        try:
+            for number, sentence in file_sentences(path):
+                yield f"{path}:{number}", f"{path}:{number}", sentence
+        except EdgeEmotionError as exc:
+            yield path, path, exc
+
+
+def analyze_text(args: argparse.Namespace) -> int:
+    """Analyse each sentence in order; one result line each; returns how many failed."""
+    model = TextEmotionModel.load(args.text_model, precision=args.precision, threads=args.threads,
+                                  backend=args.backend)
+    failed = 0
+    for name, field, sentence in _text_inputs(args):
+        try:
+            if isinstance(sentence, EdgeEmotionError):
+                raise sentence
+            prediction = model.predict(sentence)
+        except EdgeEmotionError as exc:
+            _error(str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
+            failed += 1
+            continue
+        _emit(sys.stdout, args.json, {"input": field, "modality": "text"}, prediction)
+    return failed
+
+
+def analyze_audio_files(args: argparse.Namespace) -> int:
+    """Analyse each audio file; one result line each (plus segments); returns how many failed."""
     model = _load_model(args)
     vad = make_vad(args.vad)
     failed = 0
@@ -55,6 +91,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             for k, (utt, pred) in enumerate(result.segments):
                 _emit(sys.stdout, args.json, {"input": path, "modality": "speech", "segment": k,
                                               "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
+    return failed
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Analyse audio files, then sentences; exit 1 if any input failed (each failure is one stderr line)."""
+    if not (args.paths or args.text or args.text_file):
+        raise ConfigError("nothing to analyse: give audio files, --text SENTENCE or --text-file FILE")
+    failed = analyze_audio_files(args) if args.paths else 0
+    if args.text or args.text_file:
+        failed += analyze_text(args)
     return 1 if failed else 0
 
 
@@ -108,16 +154,21 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     common.add_argument("--model", type=Path, default=None, help="speech model manifest (default: the shipped one)")
     common.add_argument("--precision", default="int8", choices=("int8", "float32"),
-                        help="which shipped speech model to use (default int8)")
+                        help="which shipped models to use (default int8)")
     common.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
     common.add_argument("--backend", default="auto", choices=("auto", *AUTO_ORDER),
                         help="TFLite interpreter package (auto: ai-edge-litert, then tflite-runtime)")
     common.add_argument("--vad", default="energy", choices=("energy", "webrtc"),
                         help="voice activity detector (energy: default, robust in car noise; webrtc: needs the webrtc extra)")
 
-    analyze = sub.add_parser("analyze", parents=[common], help="analyse audio files (WAV/FLAC/OGG, any rate)",
-                             description="Print one emotion result per audio file.")
-    analyze.add_argument("paths", nargs="+", metavar="PATH")
+    analyze = sub.add_parser("analyze", parents=[common], help="analyse audio files (WAV/FLAC/OGG, any rate) and text",
+                             description="Print one emotion result per audio file, then one per sentence.")
+    analyze.add_argument("paths", nargs="*", metavar="PATH", help="audio files")
+    analyze.add_argument("--text", action="append", default=[], metavar="SENTENCE",
+                         help="a sentence to analyse (repeatable); only its first 62 word pieces count")
+    analyze.add_argument("--text-file", action="append", default=[], metavar="FILE",
+                         help="a UTF-8 file with one sentence per line (repeatable); one result per line")
+    analyze.add_argument("--text-model", type=Path, default=None, help="text model manifest (default: the shipped one)")
     analyze.add_argument("--segments", action="store_true", help="also print one line per detected utterance")
     analyze.set_defaults(func=cmd_analyze)
 

@@ -9,6 +9,10 @@ class AudioError(EdgeEmotionError):
     """An audio input could not be read, or holds nothing usable."""
 
 
+class TextError(EdgeEmotionError):
+    """A text input holds nothing the text model can read (empty, whitespace, no words)."""
+
+
 class ModelError(EdgeEmotionError):
     """A model or its manifest is missing, tampered with, or inconsistent."""
 

@@ -4,13 +4,14 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.errors import ModelError
+from edge.errors import ModelError, TextError
 from edge.manifest import Manifest, default_manifest, load_manifest, sha256_of
 from edge.result import Prediction
 from edge.runtime import TFLiteModel
 from edge.text_tokenizer import WordPieceTokenizer
 
 TOKENIZER_KIND = "bert-wordpiece-uncased"
+MAX_TEXT_CHARS = 10_000  # the model reads 62 word pieces (~300 characters); longer text is cut before tokenizing
 
 
 class TextEmotionModel:
@@ -46,5 +47,11 @@ class TextEmotionModel:
         return out
 
     def predict(self, text: str) -> Prediction:
-        """Emotion of one sentence (text longer than the model's sequence length is truncated)."""
-        return Prediction.from_probs(self.probs([text])[0], self.labels)
+        """Emotion of one sentence; only its first seq_len - 2 word pieces count. TextError when it
+        is empty or holds no words (control characters, lone marks)."""
+        if not text.strip():
+            raise TextError("empty text: nothing but whitespace")
+        row = self.tokenizer.encode(text[:MAX_TEXT_CHARS])
+        if row[1] == self.tokenizer.sep_id:
+            raise TextError("no words in the text (only control or unprintable characters)")
+        return Prediction.from_probs(self._model(row[None])[0], self.labels)
