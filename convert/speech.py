@@ -1,11 +1,13 @@
-"""Convert trained speech-emotion runs to float32 and int8 TFLite, score both through the runtime, gate, ship.
+"""Convert trained speech-emotion runs to float32 and int8 TFLite (+ ONNX), score them, gate, ship.
 
     python -m convert.speech --runs runs/speech            # every trained split: convert + evaluate + gate
     python -m convert.speech --runs runs/speech --ship     # also install the 'final' model into edge/models
     python -m convert.speech --runs runs/speech --splits f1 f2   # only these splits
 
-The int8 model must stay within 1 UA point of the float TFLite model on every held-out split,
-or the command fails loudly and nothing is shipped.
+TFLite models are scored through the runtime class, ONNX (float32 and dynamic-range int8, for
+desktop/Jetson onnxruntime users) through onnxruntime. The int8 TFLite and int8 ONNX models must
+stay within 1 UA point of the float TFLite model on every held-out split, or the command fails
+loudly and nothing is shipped.
 """
 
 import argparse
@@ -13,11 +15,14 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
+from convert.onnx_export import export_onnx, onnx_probs  # noqa: E402
 from convert.tflite import accuracy_gate, convert_keras  # noqa: E402
 from edge.audio.features import FeatureContract, fixed_windows  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
@@ -63,16 +68,15 @@ def write_manifest(model_file: Path, precision: str, contract: FeatureContract, 
     return path
 
 
-def evaluate(manifest: Path, test: FeatureSet) -> dict:
-    """UA/WA/confusion of a converted model on ``test`` clean (normalised) features, through the runtime class."""
-    model = SpeechEmotionModel(load_manifest(manifest))
-    probs = np.array([model.window_probs(fixed_windows(v[0].astype(np.float32))).mean(axis=0)
-                      for v in test.variants])
+def clip_scores(window_probs: Callable[[np.ndarray], np.ndarray], test: FeatureSet) -> dict:
+    """UA/WA/confusion on ``test`` clean (normalised) features: clip scores are the mean over its windows."""
+    probs = np.array([window_probs(fixed_windows(v[0])).mean(axis=0) for v in test.variants])
     return summarise(test.labels, probs.argmax(axis=1), CANONICAL_LABELS)
 
 
 def convert_split(data: FeatureSet, run: Path, split: str) -> dict:
-    """Convert one trained split; evaluate and gate when it has a test set; return its TFLite metrics."""
+    """Convert one trained split to TFLite (and ONNX where it has a test set, to score it); evaluate
+    and gate when it has a test set; return its metrics."""
     contract = run_contract(run)
     model = recipe_model(json.loads((run / "metrics.json").read_text())["recipe"], contract, batch_size=1)
     model.load_weights(run / "weights.h5")
@@ -84,10 +88,16 @@ def convert_split(data: FeatureSet, run: Path, split: str) -> dict:
         path.write_bytes(convert_keras(model, precision, lambda: iter(calib)))
         manifest = write_manifest(path, precision, contract, {})
         if test is not None:
-            results[precision] = evaluate(manifest, test.normalised(contract))
-    if test is not None:
-        (run / "metrics_tflite.json").write_text(json.dumps(results, indent=1))
-        accuracy_gate(f"speech {split} UA", results["float32"]["ua"], results["int8"]["ua"], MAX_UA_DROP)
+            results[precision] = clip_scores(SpeechEmotionModel(load_manifest(manifest)).window_probs,
+                                             test.normalised(contract))
+    if test is None:
+        return results
+    spec = tf.TensorSpec((1, contract.window_frames, contract.dims), tf.float32, name="features")
+    for precision, path in export_onnx(model, spec, run / "speech_emotion").items():
+        results[f"onnx_{precision}"] = clip_scores(lambda w: onnx_probs(path, w), test.normalised(contract))
+    (run / "metrics_tflite.json").write_text(json.dumps(results, indent=1))
+    accuracy_gate(f"speech {split} UA", results["float32"]["ua"], results["int8"]["ua"], MAX_UA_DROP)
+    accuracy_gate(f"speech {split} ONNX UA", results["float32"]["ua"], results["onnx_int8-dynamic"]["ua"], MAX_UA_DROP)
     return results
 
 

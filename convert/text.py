@@ -22,6 +22,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from convert.onnx_export import export_onnx, onnx_probs  # noqa: E402
 from convert.tflite import GateFailed, accuracy_gate, convert_keras  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from edge.manifest import MODELS_DIR, load_manifest, sha256_of  # noqa: E402
@@ -33,6 +34,7 @@ from training.text.model import EncoderConfig, build_model, keras, teacher_dir, 
 MAX_DROP = 0.01
 MAX_SIZE_MB = 20.0
 MAX_LATENCY_MS = 10.0
+MIN_INT8_AGREEMENT = 0.98
 TFLITE_PRECISIONS = ("float32", "int8", "int8-dynamic")
 VOCAB_FILE = "text_vocab.txt"
 
@@ -91,29 +93,6 @@ def gate(name: str, reference: dict, candidate: dict) -> None:
         accuracy_gate(f"{name} {corpus} {HEADLINE[corpus]}", ref["score"], candidate[corpus]["score"], MAX_DROP)
 
 
-def export_onnx(model: keras.Model, seq_len: int, run: Path) -> dict[str, Path]:
-    """ONNX float32 (tf2onnx, opset 17) and its dynamic-range int8 twin (onnxruntime quantize_dynamic)."""
-    import tf2onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    paths = {"float32": run / "text_emotion_float32.onnx", "int8-dynamic": run / "text_emotion_int8-dynamic.onnx"}
-    tf2onnx.convert.from_keras(model, input_signature=[tf.TensorSpec((1, seq_len), tf.int32, name="input_ids")],
-                               opset=17, output_path=str(paths["float32"]))
-    quantize_dynamic(str(paths["float32"]), str(paths["int8-dynamic"]), weight_type=QuantType.QInt8)
-    return paths
-
-
-def onnx_probs(path: Path, ids: np.ndarray) -> np.ndarray:
-    """onnxruntime (one thread) softmax scores for each row of ``ids``."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return np.concatenate([session.run(None, {name: row[None]})[0] for row in ids])
-
-
 def convert_run(run: Path, limit: int | None) -> dict:
     """Convert, score, gate; return per-form metrics (also written to metrics_tflite.json) and the chosen int8."""
     model, seq_len = export_model(run)
@@ -136,13 +115,18 @@ def convert_run(run: Path, limit: int | None) -> dict:
     reference = results["float32"]["validation"]
     try:
         gate("tflite int8 (full integer)", reference, results["int8"]["validation"])
+        agreement = results["int8"]["argmax_agreement_with_float32"]
+        if agreement < MIN_INT8_AGREEMENT:  # near-chance scores can pass the point gate while labels scatter
+            raise GateFailed(f"top label agrees with float32 on {100 * agreement:.1f}% of sentences "
+                             f"(need {100 * MIN_INT8_AGREEMENT:.0f}%)")
         chosen = "int8"
     except GateFailed as exc:
         print(f"full-integer int8 rejected ({exc}); falling back to dynamic-range int8", flush=True)
         gate("tflite int8-dynamic", reference, results["int8-dynamic"]["validation"])
         chosen = "int8-dynamic"
     ids = tokenizer(seq_len).encode_batch(val.texts)
-    onnx = {p: validation_scores(onnx_probs(path, ids), val) for p, path in export_onnx(model, seq_len, run).items()}
+    onnx_files = export_onnx(model, tf.TensorSpec((1, seq_len), tf.int32, name="input_ids"), run / "text_emotion")
+    onnx = {p: validation_scores(onnx_probs(path, ids), val) for p, path in onnx_files.items()}
     for precision, scores in onnx.items():
         print(f"onnx {precision}: {headline(scores)}", flush=True)
     gate("onnx int8-dynamic", onnx["float32"], onnx["int8-dynamic"])
