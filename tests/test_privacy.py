@@ -1,0 +1,49 @@
+"""Privacy guarantees: the runtime opens no network socket and writes nothing to disk by default."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, SAMPLE_WAV
+
+NO_NETWORK = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise AssertionError("network use attempted: " + repr(args[:2]))
+class NoSocket(socket.socket):
+    def __init__(self, *args, **kwargs):
+        refuse(*args)
+socket.socket = NoSocket
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+sys.path.insert(0, sys.argv[1])
+import edge.cli
+sys.exit(edge.cli.main(sys.argv[2:]))
+"""
+
+
+def run_sandboxed(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run the CLI with sockets disabled, cwd/HOME/TMPDIR in an empty folder; return (process, that folder)."""
+    box = tmp_path / "box"
+    box.mkdir()
+    env = {**os.environ, "HOME": str(box), "TMPDIR": str(box), "XDG_CACHE_HOME": str(box)}
+    proc = subprocess.run([sys.executable, "-c", NO_NETWORK, str(REPO), *args], capture_output=True, text=True,
+                          cwd=box, env=env, timeout=300)
+    return proc, box
+
+
+def test_analyze_uses_no_network_and_writes_no_file(tmp_path: Path, speech_wav: Path) -> None:
+    proc, box = run_sandboxed(tmp_path, "analyze", "--json", "--segments", str(speech_wav), str(SAMPLE_WAV))
+    assert proc.returncode == 0, proc.stderr
+    assert "network use attempted" not in proc.stderr
+    assert [json.loads(line)["input"] for line in proc.stdout.splitlines()][0] == str(speech_wav)
+    assert list(box.rglob("*")) == []
+
+
+def test_the_network_guard_itself_works(tmp_path: Path) -> None:
+    code = NO_NETWORK.replace("import edge.cli\nsys.exit(edge.cli.main(sys.argv[2:]))",
+                              "import urllib.request\nurllib.request.urlopen('http://127.0.0.1:9')")
+    proc = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "network use attempted" in proc.stderr
