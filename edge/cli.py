@@ -2,20 +2,22 @@
 
 import argparse
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
 from edge import __version__
 from edge.analysis import analyze_audio
-from edge.audio.decode import SAMPLE_RATE, load_audio
+from edge.audio.decode import load_audio
 from edge.audio.microphone import Microphone
-from edge.audio.vad import Utterance, UtteranceSegmenter, make_vad
+from edge.audio.vad import UtteranceSegmenter, make_vad
 from edge.errors import ConfigError, EdgeEmotionError
+from edge.profiles import load_profile
 from edge.result import Prediction
 from edge.runtime import AUTO_ORDER
 from edge.speech import SpeechEmotionModel
+from edge.stream.assemble import assemble
+from edge.stream.utterances import live_utterances
 from edge.text import TextEmotionModel
 from edge.text_source import file_sentences
 
@@ -104,33 +106,34 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_listen(args: argparse.Namespace) -> int:
-    """Microphone -> VAD utterances -> one event per utterance, until Ctrl-C, --duration or the device ends."""
-    model = _load_model(args)
-    segmenter = UtteranceSegmenter(make_vad(args.vad))
-
-    def report(utterances: Iterable[Utterance]) -> None:
-        for utt in utterances:
-            _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
-                                          "start": round(utt.start, 3), "end": round(utt.end, 3)},
-                  model.predict(utt.audio))
-
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    mic = Microphone(device=args.device)
-    limit = None if args.duration is None else int(args.duration * SAMPLE_RATE)
-    heard = 0
-    try:
-        with mic:
-            for block in mic.blocks():
-                heard += block.size
-                if limit is not None and heard > limit:
-                    break
-                report(segmenter.push(block))
-    except KeyboardInterrupt:
-        pass
-    report(segmenter.flush())
+def _report_drops(mic: Microphone) -> None:
     if mic.dropped_blocks or mic.overflows:
         _error(f"microphone: {mic.dropped_blocks} blocks dropped (consumer too slow), {mic.overflows} input overflows")
+
+
+def listen_with_profile(args: argparse.Namespace) -> int:
+    """A device profile's pipeline: fused, smoothed events to the profile's sinks (and stdout with --json)."""
+    live = assemble(load_profile(args.profile), device=args.device, json_stdout=args.json)
+    try:
+        for utt in live_utterances(live.microphone, live.segmenter, args.duration):
+            live.pipeline.process(utt)
+    finally:
+        for sink in live.sinks:
+            sink.close()
+    _report_drops(live.microphone)
+    return 0
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    """Microphone -> VAD utterances -> one event per utterance, until Ctrl-C, --duration or the device ends."""
+    if args.profile:
+        return listen_with_profile(args)
+    model = _load_model(args)
+    mic = Microphone(device=args.device)
+    for utt in live_utterances(mic, UtteranceSegmenter(make_vad(args.vad)), args.duration):
+        _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
+                                      "start": round(utt.start, 3), "end": round(utt.end, 3)}, model.predict(utt.audio))
+    _report_drops(mic)
     return 0
 
 
@@ -176,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Listen to a microphone and print one event per utterance.")
     listen.add_argument("--device", default=None, help="sounddevice input device name or index")
     listen.add_argument("--duration", type=float, default=None, help="stop after this many seconds of audio")
+    listen.add_argument("--profile", default=None, metavar="NAME|FILE",
+                        help="device profile (pi4, pi5, jetson-nano, jetson-orin, x86, or a .toml path): fused, "
+                             "smoothed events to the profile's sinks; --json adds stdout")
     listen.set_defaults(func=cmd_listen)
 
     bench = sub.add_parser("benchmark", help="measure size, latency, memory, real-time factor and cold start",

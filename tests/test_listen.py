@@ -50,3 +50,33 @@ def test_missing_microphone_is_one_clear_error(tmp_path: Path) -> None:
     proc = run_cli("listen", "--json", "--device", "no-such-microphone", "--duration", "1")
     assert proc.returncode == 2
     assert "cannot open microphone no-such-microphone" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_listen_with_a_profile_emits_fused_events_to_stdout_and_a_file_sink(tmp_path: Path, two_utterances_wav) -> None:
+    path, second_start = two_utterances_wav
+    audio, _ = sf.read(path, dtype="float32")
+    profile = tmp_path / "dev.toml"
+    out = tmp_path / "events.jsonl"
+    profile.write_text(f'[runtime]\nthreads = 1\n[fusion]\nsmoothing = "ema"\nema_alpha = 0.5\n'
+                       f'[[sinks]]\ntype = "jsonl"\npath = "{out}"\n')
+    env = virtual_microphone(tmp_path, audio)
+    proc = run_cli("listen", "--profile", str(profile), "--json", "--duration", f"{audio.size / 16000 + 1:.1f}",
+                   env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert events == [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(events) == 2
+    assert abs(events[1]["t_start"] - second_start) < 0.4
+    for event in events:
+        assert event["t_start"] < event["t_end"]
+        assert set(event["modalities"]) == {"speech"} and abs(sum(event["scores"].values()) - 1) < 1e-3
+        assert event["label"] in event["scores"]
+
+
+def test_the_x86_profile_listens_quietly_and_an_unknown_profile_is_named(tmp_path: Path) -> None:
+    env = virtual_microphone(tmp_path, np.zeros(16000, np.float32))
+    proc = run_cli("listen", "--profile", "x86", "--json", "--duration", "0.5", env=env, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert proc.stdout == ""  # silence: no utterance, no event
+    bad = run_cli("listen", "--profile", "no-such-device")
+    assert bad.returncode == 2 and "unknown profile 'no-such-device'" in bad.stderr
