@@ -12,6 +12,7 @@ from edge.audio.decode import load_audio
 from edge.audio.microphone import Microphone
 from edge.audio.vad import UtteranceSegmenter, make_vad
 from edge.errors import ConfigError, EdgeEmotionError
+from edge.fuse_table import RowFuser, fused_rows
 from edge.profiles import load_profile
 from edge.result import Prediction
 from edge.runtime import AUTO_ORDER
@@ -24,12 +25,12 @@ from edge.text_source import file_sentences
 HUMAN_INPUT_CHARS = 60
 
 
-def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction) -> None:
-    """Print one result: a contract JSON line, or a short human-readable line."""
+def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction, extra: dict | None = None) -> None:
+    """Print one result: a contract JSON line (record, label, scores, extra), or a short human-readable line."""
     if as_json:
-        print(json.dumps({**record, **prediction.to_json()}, ensure_ascii=False), file=out, flush=True)
+        print(json.dumps({**record, **prediction.to_json(), **(extra or {})}, ensure_ascii=False), file=out, flush=True)
         return
-    where = record["input"]
+    where = record["input"] if "input" in record else f"row {record['row']}"
     if len(where) > HUMAN_INPUT_CHARS:
         where = where[:HUMAN_INPUT_CHARS - 3] + "..."
     if "start" in record:
@@ -46,6 +47,10 @@ def _load_model(args: argparse.Namespace) -> SpeechEmotionModel:
     return SpeechEmotionModel.load(args.model, precision=args.precision, threads=args.threads, backend=args.backend)
 
 
+def _load_text_model(args: argparse.Namespace) -> TextEmotionModel:
+    return TextEmotionModel.load(args.text_model, precision=args.precision, threads=args.threads, backend=args.backend)
+
+
 def _text_inputs(args: argparse.Namespace) -> Iterable[tuple[str, str, str | EdgeEmotionError]]:
     """(name for errors, JSON input field, sentence or its error) for each --text, then each --text-file line."""
     for k, text in enumerate(args.text, start=1):
@@ -60,8 +65,7 @@ def _text_inputs(args: argparse.Namespace) -> Iterable[tuple[str, str, str | Edg
 
 def analyze_text(args: argparse.Namespace) -> int:
     """Analyse each sentence in order; one result line each; returns how many failed."""
-    model = TextEmotionModel.load(args.text_model, precision=args.precision, threads=args.threads,
-                                  backend=args.backend)
+    model = _load_text_model(args)
     failed = 0
     for name, field, sentence in _text_inputs(args):
         try:
@@ -103,6 +107,20 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     failed = analyze_audio_files(args) if args.paths else 0
     if args.text or args.text_file:
         failed += analyze_text(args)
+    return 1 if failed else 0
+
+
+def cmd_fuse(args: argparse.Namespace) -> int:
+    """One fused result per CSV row (columns audio, text, image); a failed row is one stderr line."""
+    fuser = RowFuser(lambda: _load_model(args), lambda: _load_text_model(args), make_vad(args.vad))
+    failed = 0
+    for number, outcome in fused_rows(fuser, args.manifest):
+        if isinstance(outcome, EdgeEmotionError):
+            _error(f"{args.manifest}: row {number}: {outcome}")
+            failed += 1
+            continue
+        prediction, modalities = outcome
+        _emit(sys.stdout, args.json, {"row": number}, prediction, extra={"modalities": modalities})
     return 1 if failed else 0
 
 
@@ -156,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     common.add_argument("--model", type=Path, default=None, help="speech model manifest (default: the shipped one)")
+    common.add_argument("--text-model", type=Path, default=None, help="text model manifest (default: the shipped one)")
     common.add_argument("--precision", default="int8", choices=("int8", "float32"),
                         help="which shipped models to use (default int8)")
     common.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
@@ -171,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a sentence to analyse (repeatable); only its first 62 word pieces count")
     analyze.add_argument("--text-file", action="append", default=[], metavar="FILE",
                          help="a UTF-8 file with one sentence per line (repeatable); one result per line")
-    analyze.add_argument("--text-model", type=Path, default=None, help="text model manifest (default: the shipped one)")
+
     analyze.add_argument("--segments", action="store_true", help="also print one line per detected utterance")
     analyze.set_defaults(func=cmd_analyze)
 
@@ -183,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="device profile (pi4, pi5, jetson-nano, jetson-orin, x86, or a .toml path): fused, "
                              "smoothed events to the profile's sinks; --json adds stdout")
     listen.set_defaults(func=cmd_listen)
+
+    fuse = sub.add_parser("fuse", parents=[common], help="late fusion over a CSV of audio,text,image rows",
+                          description="Print one fused result per row of a CSV with columns audio, text, image "
+                                      "(any may be empty; image is a face crop; paths relative to the CSV).")
+    fuse.add_argument("--manifest", required=True, metavar="FILE.csv", help="the CSV of inputs")
+    fuse.set_defaults(func=cmd_fuse)
 
     bench = sub.add_parser("benchmark", help="measure size, latency, memory, real-time factor and cold start",
                            description="Benchmark the shipped models on this device and write results.json, "

@@ -1,0 +1,93 @@
+"""Fusion over a CSV of inputs: columns audio, text, image (any may be empty); one fused result per row.
+
+Relative paths count from the CSV's folder. A modality that fails on a row is reported in that
+row's ``modalities`` as ``{"error": ...}`` and the others are fused without it.
+"""
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from edge.analysis import analyze_audio
+from edge.audio.decode import load_audio
+from edge.audio.vad import FrameVad
+from edge.errors import ConfigError, EdgeEmotionError
+from edge.fusion import ModalityResult, fuse
+from edge.result import Prediction
+from edge.speech import SpeechEmotionModel
+from edge.text import TextEmotionModel
+
+COLUMNS = ("audio", "text", "image")
+MODALITY_OF = {"audio": "speech", "text": "text", "image": "face"}
+
+
+def read_table(path: str | Path) -> list[dict[str, str]]:
+    """The CSV's rows (header required, needing at least one of COLUMNS); ConfigError names the problem."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{path}: cannot read the CSV manifest ({exc})") from None
+    if not set(header) & set(COLUMNS):
+        raise ConfigError(f"{path}: the CSV header needs columns {', '.join(COLUMNS)} (got {', '.join(header) or 'none'})")
+    return [{c: (row.get(c) or "").strip() for c in COLUMNS} for row in rows]
+
+
+@dataclass
+class RowFuser:
+    """Scores each present cell with its modality's model, loaded on first use, and fuses the row."""
+
+    load_speech: Callable[[], SpeechEmotionModel]
+    load_text: Callable[[], TextEmotionModel]
+    vad: FrameVad
+    weights: dict[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        self._models: dict[str, SpeechEmotionModel | TextEmotionModel] = {}
+
+    def _model(self, modality: str) -> SpeechEmotionModel | TextEmotionModel:
+        if modality not in self._models:
+            self._models[modality] = self.load_speech() if modality == "speech" else self.load_text()
+        return self._models[modality]
+
+    def _predict(self, column: str, value: str, base: Path) -> Prediction:
+        if column == "image":
+            raise EdgeEmotionError("no face model in this build")
+        if column == "text":
+            return self._model("text").predict(value)
+        path = Path(value) if Path(value).is_absolute() else base / value
+        return analyze_audio(self._model("speech"), load_audio(path), self.vad).overall
+
+    def fuse_row(self, row: dict[str, str], base: Path) -> tuple[Prediction, dict[str, dict]]:
+        """(fused prediction, per-modality JSON); EdgeEmotionError when no modality of the row answered."""
+        results: dict[str, ModalityResult] = {}
+        shown: dict[str, dict] = {}
+        for column in COLUMNS:
+            if not row[column]:
+                continue
+            name = MODALITY_OF[column]
+            try:
+                prediction = self._predict(column, row[column], base)
+            except EdgeEmotionError as exc:
+                shown[name] = {"error": str(exc)}
+                continue
+            temperature = float(self._models[name].manifest.calibration.get("temperature", 1.0))
+            results[name] = ModalityResult(prediction, temperature)
+            shown[name] = prediction.to_json()
+        if not results:
+            problems = "; ".join(f"{k}: {v['error']}" for k, v in shown.items()) or "every cell is empty"
+            raise EdgeEmotionError(f"no modality answered ({problems})")
+        return fuse(results, self.weights), shown
+
+
+def fused_rows(fuser: RowFuser, csv_path: str | Path) -> Iterator[tuple[int, tuple[Prediction, dict] | EdgeEmotionError]]:
+    """(row number from 1, its fused result or its error) for every row of the CSV."""
+    base = Path(csv_path).parent
+    for number, row in enumerate(read_table(csv_path), start=1):
+        try:
+            yield number, fuser.fuse_row(row, base)
+        except EdgeEmotionError as exc:
+            yield number, exc
