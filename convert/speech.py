@@ -149,7 +149,8 @@ def main() -> None:
     for precision, m in metrics.items():
         r = m["ravdess_5fold_si"]
         print(f"{precision}: RAVDESS SI UA {100 * r['ua_mean']:.1f} ± {100 * r['ua_std']:.1f}  "
-              f"TESS OAF→YAF UA {100 * m['tess_oaf_to_yaf']['ua']:.1f}  YAF→OAF UA {100 * m['tess_yaf_to_oaf']['ua']:.1f}")
+              f"TESS OAF→YAF UA {100 * m['tess_oaf_to_yaf']['ua']:.1f}  "
+              f"YAF→OAF UA {100 * m['tess_yaf_to_oaf']['ua']:.1f}")
     if args.ship:
         ship(args.runs, metrics)
 

@@ -28,7 +28,8 @@ HUMAN_INPUT_CHARS = 60
 def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction, extra: dict | None = None) -> None:
     """Print one result: a contract JSON line (record, label, scores, extra), or a short human-readable line."""
     if as_json:
-        print(json.dumps({**record, **prediction.to_json(), **(extra or {})}, ensure_ascii=False), file=out, flush=True)
+        line = json.dumps({**record, **prediction.to_json(), **(extra or {})}, ensure_ascii=False)
+        print(line, file=out, flush=True)
         return
     where = record["input"] if "input" in record else f"row {record['row']}"
     if len(where) > HUMAN_INPUT_CHARS:
@@ -41,6 +42,11 @@ def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction, extr
 
 def _error(message: str) -> None:
     print(f"edge-emotion: error: {message}", file=sys.stderr, flush=True)
+
+
+def _input_error(name: str, exc: EdgeEmotionError) -> None:
+    """One error line for one input, named once (some errors already start with the input's name)."""
+    _error(str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
 
 
 def _load_model(args: argparse.Namespace) -> SpeechEmotionModel:
@@ -73,7 +79,7 @@ def analyze_text(args: argparse.Namespace) -> int:
                 raise sentence
             prediction = model.predict(sentence)
         except EdgeEmotionError as exc:
-            _error(str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
+            _input_error(name, exc)
             failed += 1
             continue
         _emit(sys.stdout, args.json, {"input": field, "modality": "text"}, prediction)
@@ -89,7 +95,7 @@ def analyze_audio_files(args: argparse.Namespace) -> int:
         try:
             result = analyze_audio(model, load_audio(path), vad)
         except EdgeEmotionError as exc:
-            _error(str(exc) if str(exc).startswith(path) else f"{path}: {exc}")
+            _input_error(path, exc)
             failed += 1
             continue
         _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, result.overall)
@@ -181,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--backend", default="auto", choices=("auto", *AUTO_ORDER),
                         help="TFLite interpreter package (auto: ai-edge-litert, then tflite-runtime)")
     common.add_argument("--vad", default="energy", choices=("energy", "webrtc"),
-                        help="voice activity detector (energy: default, robust in car noise; webrtc: needs the webrtc extra)")
+                        help="voice activity detector (energy: default, robust in car noise; "
+                             "webrtc: needs the webrtc extra)")
 
     analyze = sub.add_parser("analyze", parents=[common], help="analyse audio files (WAV/FLAC/OGG, any rate) and text",
                              description="Print one emotion result per audio file, then one per sentence.")

@@ -32,7 +32,8 @@ def read_table(path: str | Path) -> list[dict[str, str]]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"{path}: cannot read the CSV manifest ({exc})") from None
     if not set(header) & set(COLUMNS):
-        raise ConfigError(f"{path}: the CSV header needs columns {', '.join(COLUMNS)} (got {', '.join(header) or 'none'})")
+        raise ConfigError(f"{path}: the CSV header needs columns {', '.join(COLUMNS)} "
+                          f"(got {', '.join(header) or 'none'})")
     return [{c: (row.get(c) or "").strip() for c in COLUMNS} for row in rows]
 
 
@@ -83,7 +84,10 @@ class RowFuser:
         return fuse(results, self.weights), shown
 
 
-def fused_rows(fuser: RowFuser, csv_path: str | Path) -> Iterator[tuple[int, tuple[Prediction, dict] | EdgeEmotionError]]:
+RowOutcome = tuple[Prediction, dict] | EdgeEmotionError
+
+
+def fused_rows(fuser: RowFuser, csv_path: str | Path) -> Iterator[tuple[int, RowOutcome]]:
     """(row number from 1, its fused result or its error) for every row of the CSV."""
     base = Path(csv_path).parent
     for number, row in enumerate(read_table(csv_path), start=1):

@@ -12,7 +12,7 @@ from edge.runtime import TFLiteModel
 
 
 class SpeechEmotionModel:
-    """CNN-BiLSTM-attention on the MFCC frame contract its manifest records; clip scores are the mean over its windows."""
+    """CNN-BiLSTM-attention on the frame contract its manifest records; clip scores are the mean over its windows."""
 
     def __init__(self, manifest: Manifest, threads: int = 1, backend: str = "auto") -> None:
         if manifest.modality != "speech":
@@ -45,4 +45,5 @@ class SpeechEmotionModel:
 
     def predict(self, audio: np.ndarray) -> Prediction:
         """Emotion of one utterance (16 kHz mono float32)."""
-        return Prediction.from_probs(self.window_probs(utterance_windows(audio, self.contract)).mean(axis=0), self.labels)
+        probs = self.window_probs(utterance_windows(audio, self.contract)).mean(axis=0)
+        return Prediction.from_probs(probs, self.labels)
