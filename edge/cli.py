@@ -161,6 +161,28 @@ def cmd_listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keywords(args: argparse.Namespace) -> int:
+    """Spot keywords in each audio file: one line each with times and scores; exit 1 if any input failed."""
+    from edge.asr.keywords import keyword_thresholds  # imported here so the other commands never load ASR code
+    from edge.asr.sphinx import KeywordSpotter
+
+    spotter = KeywordSpotter(keyword_thresholds(args.keywords))
+    failed = 0
+    for path in args.paths:
+        try:
+            words = spotter.recognize(load_audio(path))
+        except EdgeEmotionError as exc:
+            _input_error(path, exc)
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({"input": path, "keywords": [w.to_json() for w in words]}, ensure_ascii=False), flush=True)
+        else:
+            heard = ", ".join(f"{w.word} [{w.start:.2f}-{w.end:.2f} s] {w.score:.2f}" for w in words)
+            print(f"{path}: {heard or 'no keywords'}", flush=True)
+    return 1 if failed else 0
+
+
 def cmd_benchmark(args: argparse.Namespace) -> int:
     """Measure the shipped models on this device; print every target as PASS or MISS and write the reports."""
     from edge.bench.run import benchmark  # imported here so analyze and listen start without it
@@ -215,6 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
                                       "(any may be empty; image is a face crop; paths relative to the CSV).")
     fuse.add_argument("--manifest", required=True, metavar="FILE.csv", help="the CSV of inputs")
     fuse.set_defaults(func=cmd_fuse)
+
+    spot = sub.add_parser("keywords", help="spot keywords and phrases in audio files (needs the asr extra)",
+                          description="Print the keywords heard in each audio file, with start and end (seconds) "
+                                      "and a score in 0..1; recognition runs on the device (pocketsphinx).")
+    spot.add_argument("paths", nargs="+", metavar="PATH", help="audio files (WAV/FLAC/OGG, any rate)")
+    spot.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
+    spot.add_argument("--keywords", default=None, metavar="W1,W2,...",
+                      help="comma-separated words or phrases to spot instead of the default list (commands such as "
+                           "stop, left, yes and emotional words and phrases such as happy, help me, thank you)")
+    spot.set_defaults(func=cmd_keywords)
 
     bench = sub.add_parser("benchmark", help="measure size, latency, memory, real-time factor and cold start",
                            description="Benchmark the shipped models on this device and write results.json, "

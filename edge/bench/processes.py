@@ -20,7 +20,13 @@ _PROBE = "import sys; from edge.bench.processes import probe; probe(sys.argv[1:]
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (ru_maxrss is KB on Linux, bytes on macOS)."""
+    """This process's peak resident set size in MB: VmHWM where /proc exists (ru_maxrss survives fork + exec on
+    Linux, so a child would report its parent's peak), else ru_maxrss (bytes on macOS)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1 << 20 if sys.platform == "darwin" else 1 << 10)
 

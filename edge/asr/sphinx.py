@@ -1,0 +1,126 @@
+"""PocketSphinx 5.1.1 engines (the `asr` extra): keyword spotting with per-keyword thresholds, and transcription.
+
+Both use the en-US acoustic model, CMUdict and language model that ship inside the pocketsphinx wheel, so
+nothing is downloaded. Every decoder gets loglevel FATAL, which keeps the C library silent on stderr.
+"""
+
+import math
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Mapping
+
+import numpy as np
+
+from edge.asr.keywords import Detection, select
+from edge.asr.words import Word
+from edge.audio.decode import SAMPLE_RATE
+from edge.errors import ConfigError
+
+FRAME_RATE = 100  # pocketsphinx feature frames per second
+# kws_search.c (5.1.1) reports a detection's score as (log ratio >> SENSCR_SHIFT) - KWS_MAX, in log base LOG_BASE
+_KWS_MAX = 1500
+_SENSCR_SHIFT = 10
+_LOG_BASE = 1.0001
+_QUIET = {"loglevel": "FATAL"}
+
+
+def _pocketsphinx() -> ModuleType:
+    """The pocketsphinx module, or a ConfigError naming the extra that installs it."""
+    try:
+        import pocketsphinx
+    except ImportError:
+        raise ConfigError("speech recognition needs pocketsphinx: pip install 'edge-emotion[asr]'") from None
+    return pocketsphinx
+
+
+def _pronunciations(words: set[str]) -> dict[str, str]:
+    """First CMUdict pronunciation of each word (the only one keyword search uses); ConfigError for unknown words."""
+    found: dict[str, str] = {}
+    with open(_pocketsphinx().get_model_path("en-us/cmudict-en-us.dict"), encoding="ascii") as fh:
+        for line in fh:
+            word, phones = line.rstrip("\n").split(" ", 1)
+            if word in words and word not in found:
+                found[word] = phones
+    missing = sorted(words - found.keys())
+    if missing:
+        raise ConfigError(f"no pronunciation for {', '.join(missing)}: keywords must be CMUdict words")
+    return found
+
+
+def _decode(decoder: Any, audio: np.ndarray) -> list[Any]:
+    """Decode one whole utterance (16 kHz mono float32, sent as 16-bit PCM) and return its segments."""
+    pcm = np.clip(np.round(np.asarray(audio, dtype=np.float32) * 32767), -32768, 32767).astype("<i2")
+    decoder.start_utt()
+    decoder.process_raw(pcm.tobytes(), False, True)
+    decoder.end_utt()
+    return list(decoder.seg() or ())  # None when nothing was heard
+
+
+def _span(segment: Any, audio: np.ndarray) -> tuple[float, float]:
+    """Start and end of a segment in seconds (its end frame is inclusive), within the audio."""
+    duration = audio.size / SAMPLE_RATE
+    return min(segment.start_frame / FRAME_RATE, duration), min((segment.end_frame + 1) / FRAME_RATE, duration)
+
+
+class KeywordSpotter:
+    """Keyword and phrase spotting (pocketsphinx kws search) with a likelihood-ratio threshold per keyword."""
+
+    def __init__(self, keywords: Mapping[str, float]) -> None:
+        self._ps = _pocketsphinx()
+        if not keywords or min(keywords.values()) <= 0:
+            raise ConfigError("keyword spotting needs at least one keyword, each with a threshold above 0")
+        self.thresholds = dict(keywords)
+        self._phones = _pronunciations({w for phrase in self.thresholds for w in phrase.split()})
+        self._folder = tempfile.TemporaryDirectory(prefix="edge-kws-")  # removed with the spotter
+        self._list = Path(self._folder.name) / "keywords.list"
+        self._list.write_text("".join(f"{k} /{t:.6g}/\n" for k, t in self.thresholds.items()), encoding="ascii")
+
+    def _decoder(self) -> Any:
+        """A fresh decoder (~8 ms): the acoustic model caches each frame's top Gaussians, so a reused one would
+        make a file's keywords depend on the file decoded before it."""
+        decoder = self._ps.Decoder(lm=None, dict=None, kws_delay=0, **_QUIET)
+        for word, phones in self._phones.items():
+            decoder.add_word(word, phones, False)
+        decoder.add_kws("keywords", str(self._list))
+        decoder.activate_search("keywords")
+        return decoder
+
+    def detections(self, audio: np.ndarray) -> list[Detection]:
+        """Every hypothesis that reaches its keyword's threshold, overlaps included (what `select` resolves)."""
+        found = []
+        for seg in _decode(self._decoder(), audio):
+            log_ratio = (math.log(seg.prob) + _KWS_MAX * math.log(_LOG_BASE)) * (1 << _SENSCR_SHIFT)
+            found.append(Detection(seg.word.strip(), *_span(seg, audio), log_ratio))
+        return found
+
+    def recognize(self, audio: np.ndarray) -> list[Word]:
+        """Keywords heard in one utterance, overlaps resolved, in time order."""
+        return select(self.detections(audio), self.thresholds)
+
+
+class Transcriber:
+    """Free transcription with an n-gram language model (default: the wheel's en-us LM and CMUdict); a word's
+    score is its lattice posterior. The decoder is reused (loading the LM takes ~0.3 s), so a result can shift
+    slightly with the utterance decoded before it."""
+
+    def __init__(self, lm: str | Path | None = None, dictionary: str | Path | None = None) -> None:
+        ps = _pocketsphinx()
+        paths = {key: str(path) for key, path in (("lm", lm), ("dict", dictionary)) if path is not None}
+        for path in paths.values():
+            if not Path(path).is_file():
+                raise ConfigError(f"{path}: no such file")
+        try:
+            self._decoder = ps.Decoder(**paths, **_QUIET)
+        except RuntimeError:
+            what = " / ".join(paths.values()) or "its bundled models"
+            raise ConfigError(f"pocketsphinx cannot load {what}") from None
+
+    def recognize(self, audio: np.ndarray) -> list[Word]:
+        """Words of one utterance in time order; silence, noise and sentence markers are left out."""
+        words = []
+        for seg in _decode(self._decoder, audio):
+            if seg.word[0] in "<[":
+                continue
+            words.append(Word(seg.word.split("(")[0], *_span(seg, audio), min(max(seg.prob, 0.0), 1.0)))
+        return words

@@ -1,0 +1,29 @@
+"""What every recogniser returns (timed, scored words) and the one method an engine must offer."""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Word:
+    """A recognised word or phrase: seconds from the utterance start, and a confidence score in 0..1."""
+
+    word: str
+    start: float
+    end: float
+    score: float
+
+    def to_json(self, digits: int = 3) -> dict:
+        """JSON-ready form with rounded times and score."""
+        return {"word": self.word, "start": round(self.start, digits), "end": round(self.end, digits),
+                "score": round(self.score, digits)}
+
+
+class Recognizer(Protocol):
+    """An engine (keyword spotter, transcriber, a future trained KWS network) that turns audio into words."""
+
+    def recognize(self, audio: np.ndarray) -> list[Word]:
+        """Words heard in one utterance of 16 kHz mono float32 audio, in time order."""
+        ...
