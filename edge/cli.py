@@ -1,4 +1,4 @@
-"""The edge-emotion command line: analyze recordings and text, listen to a microphone, benchmark."""
+"""The edge-emotion command line: analyze recordings and text, spot keywords, listen, fuse, benchmark."""
 
 import argparse
 import json
@@ -6,8 +6,12 @@ import sys
 from pathlib import Path
 from typing import Iterable, Sequence, TextIO
 
+import numpy as np
+
 from edge import __version__
 from edge.analysis import analyze_audio
+from edge.asr.sphinx import Transcriber
+from edge.asr.words import Recognizer, Transcript
 from edge.audio.decode import load_audio
 from edge.audio.microphone import Microphone
 from edge.audio.vad import UtteranceSegmenter, make_vad
@@ -86,19 +90,29 @@ def analyze_text(args: argparse.Namespace) -> int:
     return failed
 
 
+def _transcription(recognizer: Recognizer, text_model: TextEmotionModel, audio: np.ndarray) -> dict:
+    """``transcript`` and the text model's result on it (``text``: null when nothing was recognised)."""
+    heard = Transcript.of(recognizer.recognize(audio))
+    return {"transcript": heard.text, "text": text_model.predict(heard.text).to_json() if heard.text else None}
+
+
 def analyze_audio_files(args: argparse.Namespace) -> int:
-    """Analyse each audio file; one result line each (plus segments); returns how many failed."""
+    """Analyse each audio file; one result line each (plus segments); returns how many failed.
+    With --transcribe the line also carries the on-device transcript and the text model's result on it."""
     model = _load_model(args)
     vad = make_vad(args.vad)
+    transcribe = (Transcriber(), _load_text_model(args)) if args.transcribe else None
     failed = 0
     for path in args.paths:
         try:
-            result = analyze_audio(model, load_audio(path), vad)
+            audio = load_audio(path)
+            result = analyze_audio(model, audio, vad)
+            extra = _transcription(*transcribe, audio) if transcribe else None
         except EdgeEmotionError as exc:
             _input_error(path, exc)
             failed += 1
             continue
-        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, result.overall)
+        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, result.overall, extra=extra)
         if args.segments:
             for k, (utt, pred) in enumerate(result.segments):
                 _emit(sys.stdout, args.json, {"input": path, "modality": "speech", "segment": k,
@@ -221,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a UTF-8 file with one sentence per line (repeatable); one result per line")
 
     analyze.add_argument("--segments", action="store_true", help="also print one line per detected utterance")
+    analyze.add_argument("--transcribe", action="store_true",
+                         help="add the on-device transcript (pocketsphinx, the asr extra) and the text model's result")
     analyze.set_defaults(func=cmd_analyze)
 
     listen = sub.add_parser("listen", parents=[common], help="microphone -> utterance events until Ctrl-C",

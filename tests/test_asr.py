@@ -117,3 +117,17 @@ def test_transcription_hears_most_words_of_a_clear_sentence(tmp_path: Path) -> N
     assert np.mean([w in hyp for w in said.split()]) >= 0.6, hyp
     assert all(0 <= w.start < w.end <= audio.size / 16000 and 0 <= w.score <= 1 for w in words)
     assert [w.start for w in words] == sorted(w.start for w in words)
+
+
+@needs_pocketsphinx
+@pytest.mark.skipif(not (REPO / "edge" / "models" / "text_emotion_int8.json").exists(), reason="no shipped text model")
+def test_transcribe_adds_the_transcript_and_the_text_result_to_the_speech_line(tmp_path: Path) -> None:
+    path = spoken("that was a wonderful surprise", tmp_path)
+    proc = run_cli("analyze", "--json", "--transcribe", str(path))
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert record["input"] == str(path) and record["modality"] == "speech" and "label" in record
+    assert "wonderful" in record["transcript"] and "surprise" in record["transcript"]
+    text = record["text"]
+    assert text["label"] == max(text["scores"], key=text["scores"].get)
+    assert abs(sum(text["scores"].values()) - 1) < 1e-3

@@ -21,6 +21,19 @@ class Word:
                 "score": round(self.score, digits)}
 
 
+@dataclass(frozen=True)
+class Transcript:
+    """What a recogniser heard in one utterance: the words as text, and their mean score as its confidence."""
+
+    text: str
+    confidence: float
+
+    @classmethod
+    def of(cls, words: list[Word]) -> "Transcript":
+        """Join ``words`` with spaces; confidence 0 when nothing was heard."""
+        return cls(" ".join(w.word for w in words), float(np.mean([w.score for w in words])) if words else 0.0)
+
+
 class Recognizer(Protocol):
     """An engine (keyword spotter, transcriber, a future trained KWS network) that turns audio into words."""
 

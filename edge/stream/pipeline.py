@@ -5,11 +5,9 @@ Event contract: ``{"t_start", "t_end", "label", "scores", "modalities": {name: {
 smoothed fusion over every modality that answered.
 """
 
-from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-import numpy as np
-
+from edge.asr.words import Recognizer, Transcript
 from edge.audio.vad import Utterance
 from edge.errors import EdgeEmotionError
 from edge.fusion import ModalityResult, fuse
@@ -20,17 +18,6 @@ from edge.stream.smoothing import LabelSmoother
 from edge.text import TextEmotionModel
 
 
-@dataclass(frozen=True)
-class Transcript:
-    """What a recogniser heard in one utterance, with its confidence in [0, 1]."""
-
-    text: str
-    confidence: float
-
-
-Transcriber = Callable[[np.ndarray], Transcript]
-
-
 def _temperature(model: SpeechEmotionModel | TextEmotionModel) -> float:
     return float(model.manifest.calibration.get("temperature", 1.0))
 
@@ -39,7 +26,7 @@ class UtterancePipeline:
     """Turns each utterance into one fused, smoothed event and hands it to every sink."""
 
     def __init__(self, speech: SpeechEmotionModel | None, sinks: Sequence[Sink],
-                 text: TextEmotionModel | None = None, transcriber: Transcriber | None = None,
+                 text: TextEmotionModel | None = None, transcriber: Recognizer | None = None,
                  weights: Mapping[str, float] | None = None, smoother: LabelSmoother | None = None) -> None:
         if speech is None and (text is None or transcriber is None):
             raise EdgeEmotionError("the utterance pipeline needs the speech model, or a text model with a transcriber")
@@ -67,7 +54,7 @@ class UtterancePipeline:
             attempt("speech", lambda: ModalityResult(self.speech.predict(utt.audio), _temperature(self.speech)))
         transcript = None
         if self.text is not None and self.transcriber is not None:
-            heard = self.transcriber(utt.audio)
+            heard = Transcript.of(self.transcriber.recognize(utt.audio))
             transcript = heard.text
             attempt("text", lambda: ModalityResult(self.text.predict(heard.text), _temperature(self.text),
                                                    reliability=heard.confidence))
