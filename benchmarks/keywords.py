@@ -18,7 +18,6 @@ import csv
 import importlib.util
 import json
 import math
-import re
 import resource
 import shutil
 import subprocess
@@ -32,6 +31,7 @@ import soundfile as sf
 from scipy.optimize import minimize
 
 from benchmarks.vad import synth
+from benchmarks.wer import edits, normalise
 from edge.asr.keywords import (DEFAULT_KEYWORDS, DEFAULT_THRESHOLD, SCORE_BIAS, SCORE_SLOPE, Detection,
                                 select)
 from edge.asr.sphinx import KeywordSpotter, Transcriber
@@ -272,21 +272,6 @@ def keyword_benchmark(root: Path, folder: Path) -> dict:
 
 
 # ---------------------------------------------------------------- transcription
-
-def normalise(text: str) -> list[str]:
-    """Lower-case words with apostrophes kept, punctuation dropped."""
-    return [w.strip("'") for w in re.findall(r"[a-z']+", text.lower().replace("\u2019", "'")) if w.strip("'")]
-
-
-def edits(ref: list[str], hyp: list[str]) -> int:
-    """Word-level Levenshtein distance."""
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        prev, row[0] = row[:], i
-        for j, h in enumerate(hyp, start=1):
-            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (r != h))
-    return row[-1]
-
 
 def small_lm(root: Path, folder: Path) -> tuple[Path, Path, int] | None:
     """Trigram LM + matching dictionary from the text corpora's training sentences (dair-ai, MELD), restricted

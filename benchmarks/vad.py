@@ -31,10 +31,11 @@ VOICES = ["en-us", "en-gb", "en-us+f3", "en-gb+m3"]
 SNRS = ("clean", 20, 10, 5, 0)
 
 
-def synth(text: str, voice: str, folder: Path) -> np.ndarray:
+def synth(text: str, voice: str, folder: Path, words_per_minute: int = 150) -> np.ndarray:
     """Trimmed 16 kHz speech for ``text`` from espeak-ng."""
     wav = folder / "s.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True, capture_output=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-w", str(wav), text], check=True,
+                   capture_output=True)
     return trim_silence(load_audio(wav))
 
 
