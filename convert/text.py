@@ -140,19 +140,22 @@ def convert_run(run: Path, limit: int | None) -> dict:
 
 
 def ship(run: Path, summary: dict) -> None:
-    """Copy float32 and the chosen int8 model (+ vocabulary) into edge/models with manifests carrying the metrics."""
+    """Copy the chosen int8 model (+ vocabulary) into edge/models; its manifest carries its own validation
+    metrics and the float32 twin's (the 68 MB float model itself stays in the run folder)."""
     seq_len = json.loads((run / "metrics.json").read_text())["recipe"]["seq_len"]
     shutil.copyfile(run / VOCAB_FILE, MODELS_DIR / VOCAB_FILE)
-    for role, precision in (("float32", "float32"), ("int8", summary["chosen_int8"])):
-        target = MODELS_DIR / f"text_emotion_{role}.tflite"
-        shutil.copyfile(run / f"text_emotion_{precision}.tflite", target)
-        m = summary["tflite"][precision]
-        write_manifest(target, precision, seq_len, {"evaluation": "validation splits; see README",
-                                                     "validation": {c: {k: s[k] for k in ("score", "headline", "wa",
-                                                                                          "macro_f1", "weighted_f1")}
-                                                                    for c, s in m["validation"].items()},
-                                                     "latency_ms_1_thread": m["latency_ms"]})
-        print(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB, {precision})")
+    precision = summary["chosen_int8"]
+    target = MODELS_DIR / "text_emotion_int8.tflite"
+    shutil.copyfile(run / f"text_emotion_{precision}.tflite", target)
+
+    def validation(form: str) -> dict:
+        return {c: {k: s[k] for k in ("score", "headline", "wa", "macro_f1", "weighted_f1")}
+                for c, s in summary["tflite"][form]["validation"].items()}
+
+    write_manifest(target, precision, seq_len, {
+        "evaluation": "validation splits; see README", "validation": validation(precision),
+        "float32_validation": validation("float32"), "latency_ms_1_thread": summary["tflite"][precision]["latency_ms"]})
+    print(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB, {precision})")
 
 
 def main() -> None:

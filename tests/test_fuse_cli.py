@@ -24,7 +24,9 @@ def test_fuse_gives_one_line_per_row_and_survives_missing_or_failing_modalities(
     assert [r["row"] for r in rows] == [1, 2]
     for r in rows:
         assert abs(sum(r["scores"].values()) - 1) < 1e-3 and r["label"] == max(r["scores"], key=r["scores"].get)
-    assert set(rows[0]["modalities"]) == {"speech"} and rows[0]["scores"] == rows[0]["modalities"]["speech"]["scores"]
+    assert set(rows[0]["modalities"]) == {"speech"}
+    alone = rows[0]["modalities"]["speech"]["scores"]
+    assert max(abs(rows[0]["scores"][k] - alone[k]) for k in alone) < 1e-3  # one modality passes through
     assert rows[1]["modalities"]["face"] == {"error": "no face model in this build"}
     if HAS_TEXT_MODEL:
         assert "label" in rows[1]["modalities"]["text"]

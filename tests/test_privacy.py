@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from conftest import REPO, SAMPLE_WAV
+from edge.manifest import default_manifest
 
 NO_NETWORK = """
 import socket, sys
@@ -35,10 +36,12 @@ def run_sandboxed(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProce
 
 
 def test_analyze_uses_no_network_and_writes_no_file(tmp_path: Path, speech_wav: Path) -> None:
-    proc, box = run_sandboxed(tmp_path, "analyze", "--json", "--segments", str(speech_wav), str(SAMPLE_WAV))
+    text = ("--text", "I am so happy today") if default_manifest("text", "int8").exists() else ()
+    proc, box = run_sandboxed(tmp_path, "analyze", "--json", "--segments", str(speech_wav), str(SAMPLE_WAV), *text)
     assert proc.returncode == 0, proc.stderr
     assert "network use attempted" not in proc.stderr
-    assert [json.loads(line)["input"] for line in proc.stdout.splitlines()][0] == str(speech_wav)
+    inputs = [json.loads(line)["input"] for line in proc.stdout.splitlines()]
+    assert inputs[0] == str(speech_wav) and (not text or inputs[-1] == text[1])
     assert list(box.rglob("*")) == []
 
 
