@@ -24,6 +24,7 @@ from tqdm import trange  # noqa: E402
 from edge.audio.features import CONTRACT, FeatureContract, fixed_windows, gain_normalised  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from training.metrics import summarise  # noqa: E402
+from training.recipe import parse_overrides  # noqa: E402
 from training.speech.data import RAVDESS_FOLDS, FeatureSet, load_all  # noqa: E402
 from training.speech.model import build_model, keras  # noqa: E402
 
@@ -35,20 +36,6 @@ RECIPE = {"epochs": 120, "batch_size": 32, "lr": 2e-3, "label_smoothing": 0.1, "
           "conv": [64, 96], "lstm_units": 64, "pooling": "attention", "normalisation": "global",
           "pitch": True}
 MODEL_KEYS = ("conv", "lstm_units", "pooling")
-
-
-def parse_overrides(pairs: list[str]) -> dict:
-    """``key=value`` strings (values as JSON, else text) checked against RECIPE's keys."""
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key not in RECIPE:
-            raise SystemExit(f"--set {pair!r}: expected key=value with key in {sorted(RECIPE)}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def recipe_model(recipe: dict, contract: FeatureContract, batch_size: int | None = None) -> keras.Model:
@@ -194,7 +181,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override a recipe entry")
     args = parser.parse_args()
-    recipe = {**RECIPE, **parse_overrides(args.set)}
+    recipe = {**RECIPE, **parse_overrides(args.set, RECIPE)}
     tf.config.threading.set_inter_op_parallelism_threads(2)
     data = load_all()
     uas = []

@@ -24,6 +24,7 @@ import tensorflow as tf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from edge.labels import CANONICAL_LABELS  # noqa: E402
+from training.recipe import parse_overrides  # noqa: E402
 from training.text.data import CORPORA, TextSet, load_splits  # noqa: E402
 from training.text.evaluate import headline, validation_scores  # noqa: E402
 from training.text.model import (STUDENTS, TEACHER, EncoderConfig, build_model, init_student_from_teacher,  # noqa: E402
@@ -38,20 +39,6 @@ RECIPES = {
                 "w_emb": 1.0, "w_hidden": 1.0, "w_attn": 1.0, "w_pred": 1.0, "w_hard": 0.0},
 }
 N_LABELS = len(CANONICAL_LABELS)
-
-
-def parse_overrides(pairs: list[str], recipe: dict) -> dict:
-    """``key=value`` strings (values as JSON, else text) checked against the recipe's keys."""
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or key not in recipe:
-            raise SystemExit(f"--set {pair!r}: expected key=value with key in {sorted(recipe)}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def epoch_rows(data: TextSet, recipe: dict, rng: np.random.Generator) -> np.ndarray:
