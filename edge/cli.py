@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="voice activity detector (energy: default, robust in car noise; "
                              "webrtc: needs the webrtc extra)")
 
-    analyze = sub.add_parser("analyze", parents=[common], help="analyse audio files (WAV/FLAC/OGG, any rate) and text",
+    analyze = sub.add_parser("analyze", parents=[common], help="analyse audio files (WAV/FLAC/OGG, 4-384 kHz) and text",
                              description="Print one emotion result per audio file, then one per sentence.")
     analyze.add_argument("paths", nargs="*", metavar="PATH", help="audio files")
     analyze.add_argument("--text", action="append", default=[], metavar="SENTENCE",
@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     spot = sub.add_parser("keywords", help="spot keywords and phrases in audio files (needs the asr extra)",
                           description="Print the keywords heard in each audio file, with start and end (seconds) "
                                       "and a score in 0..1; recognition runs on the device (pocketsphinx).")
-    spot.add_argument("paths", nargs="+", metavar="PATH", help="audio files (WAV/FLAC/OGG, any rate)")
+    spot.add_argument("paths", nargs="+", metavar="PATH", help="audio files (WAV/FLAC/OGG, 4-384 kHz)")
     spot.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     spot.add_argument("--keywords", default=None, metavar="W1,W2,...",
                       help="comma-separated words or phrases to spot instead of the default list (commands such as "

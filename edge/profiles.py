@@ -47,6 +47,12 @@ def _show(value: Any) -> str:
     return "a table" if isinstance(value, dict) else repr(value)
 
 
+def _printable(text: str) -> str:
+    """A key or path for a message: as written, or quoted when it holds a newline or other unprintable character,
+    so every message stays one line."""
+    return text if text.isprintable() else repr(text)
+
+
 def one_of(*options: Any) -> Check:
     """Exactly one of ``options`` (type-strict: 0 is not false)."""
     def check(value: Any) -> Any:
@@ -74,10 +80,14 @@ def number(low: float, high: float = math.inf, *, open_low: bool = False) -> Che
     def check(value: Any) -> float:
         if type(value) not in (int, float):
             raise _Invalid(f"expected a number, got {_show(value)}")
-        above = value > low if open_low else value >= low
-        if not (math.isfinite(value) and above and value <= high):
+        try:
+            x = float(value)
+        except OverflowError:  # a TOML integer beyond the float range
+            x = math.copysign(math.inf, value)
+        above = x > low if open_low else x >= low
+        if not (math.isfinite(x) and above and x <= high):
             raise _Invalid(f"expected a number {bounds}, got {value}")
-        return float(value)
+        return x
     return check
 
 
@@ -126,16 +136,32 @@ def modality_weights(value: Any) -> Mapping[str, float]:
     return MappingProxyType(weights)
 
 
+def user_path(path: str) -> Path:
+    """``path`` with a leading ~ or ~user expanded; ConfigError when that user has no home directory."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        raise ConfigError(f"cannot expand {path!r}: no such user or home directory") from None
+
+
+def _file_path(path: str) -> Path:
+    """``user_path`` for a value checked inside a section."""
+    try:
+        return user_path(path)
+    except ConfigError as exc:
+        raise _Invalid(str(exc)) from None
+
+
 def video_source(value: Any) -> str | Path:
     """A camera driver name, or a video file path (returned as a Path)."""
     source = text(value)
-    return source if source in CAMERA_DRIVERS else Path(source).expanduser()
+    return source if source in CAMERA_DRIVERS else _file_path(source)
 
 
 def output_path(value: Any) -> str | Path:
     """'-' for stdout, else a file path (returned as a Path)."""
     path = text(value)
-    return path if path == "-" else Path(path).expanduser()
+    return path if path == "-" else _file_path(path)
 
 
 def publish_topic(value: Any) -> str:
@@ -211,7 +237,8 @@ class CameraConfig(_Section):
 
     def validate(self) -> None:
         if isinstance(self.source, Path) and not self.source.is_file():
-            raise _Invalid(f"no such video file {self.source} (or use {' or '.join(CAMERA_DRIVERS)})", "source")
+            raise _Invalid(f"no such video file {_printable(str(self.source))} "
+                           f"(or use {' or '.join(CAMERA_DRIVERS)})", "source")
 
 
 @dataclass(frozen=True)
@@ -282,7 +309,7 @@ SECTIONS: dict[str, type[_Section]] = {
 
 
 def _dotted(*parts: str) -> str:
-    return ".".join(p for p in parts if p)
+    return ".".join(_printable(p) for p in parts if p)
 
 
 def _section(cls: type[_Section], table: Any, where: str, file: str, base: Path) -> Any:
@@ -293,7 +320,7 @@ def _section(cls: type[_Section], table: Any, where: str, file: str, base: Path)
     values = {}
     for key, value in table.items():
         if key not in known:
-            raise ConfigError(f"{file}: {where}.{key}: unknown key; expected one of {', '.join(known)}")
+            raise ConfigError(f"{file}: {_dotted(where, key)}: unknown key; expected one of {', '.join(known)}")
         try:
             value = known[key].metadata["check"](value)
         except _Invalid as exc:
@@ -331,7 +358,7 @@ def profiles_dir() -> Path:
     (checkouts and editable installs), else <prefix>/share/edge-emotion/firmware_configs (wheels)."""
     override = os.environ.get(PROFILES_ENV)
     if override:
-        path = Path(override).expanduser()
+        path = user_path(override)
         if not path.is_dir():
             raise ConfigError(f"{PROFILES_ENV}={override}: not a directory")
         return path
@@ -350,7 +377,7 @@ def _locate(name_or_path: str | Path) -> Path:
     """A profile name ('pi4') -> its file in ``profiles_dir()``; anything path-like is taken as a path."""
     spec = str(name_or_path)
     if spec.endswith(".toml") or "/" in spec or os.sep in spec:
-        return Path(spec).expanduser()
+        return user_path(spec)
     path = profiles_dir() / f"{spec}.toml"
     if not path.is_file():
         raise ConfigError(f"unknown profile {spec!r}; available: {', '.join(available_profiles()) or 'none'}"
@@ -371,6 +398,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
         raise ConfigError(f"{path}: cannot read profile ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML (not UTF-8 text at byte {exc.start})") from None
     base = path.resolve().parent
     sections: dict[str, Any] = {}
     for key, table in data.items():
@@ -379,5 +408,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         elif key in SECTIONS:
             sections[key] = _section(SECTIONS[key], table, key, file, base)
         else:
-            raise ConfigError(f"{file}: {key}: unknown section; expected one of {', '.join([*SECTIONS, 'sinks'])}")
+            raise ConfigError(f"{file}: {_dotted(key)}: unknown section; "
+                              f"expected one of {', '.join([*SECTIONS, 'sinks'])}")
     return Profile(name=path.stem, path=path, **sections)

@@ -82,9 +82,8 @@ def frame_energy_db(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> 
     hop = int(round(contract.winstep * contract.sample_rate))
     if audio.size < win:
         audio = np.pad(audio, (0, win - audio.size))
-    n = 1 + (audio.size - win) // hop
-    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
-    power = np.mean(audio[idx].astype(np.float64) ** 2, axis=1)
+    frames = np.lib.stride_tricks.sliding_window_view(audio, win)[::hop]  # a view: no frames x win copy
+    power = np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / win
     return 10.0 * np.log10(power + 1e-10)
 
 
@@ -103,6 +102,7 @@ PITCH_WINDOW_S = 0.05
 PITCH_RANGE_HZ = (60.0, 450.0)
 VOICED_STRENGTH = 0.45
 OCTAVE_TOLERANCE = 0.9
+PITCH_BLOCK_FRAMES = 1000
 
 
 def pitch_track(audio: np.ndarray, frames: int, contract: FeatureContract = CONTRACT) -> np.ndarray:
@@ -119,20 +119,24 @@ def pitch_track(audio: np.ndarray, frames: int, contract: FeatureContract = CONT
     lead = (size - win) // 2
     need = (frames - 1) * hop + size
     padded = np.pad(np.asarray(audio, dtype=np.float64), (lead, max(0, need - lead - audio.size)))
-    x = padded[np.arange(size)[None, :] + hop * np.arange(frames)[:, None]]
-    x = x - x.mean(axis=1, keepdims=True)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, size)[::hop][:frames]  # a view, no copy
     lo, hi = int(rate / PITCH_RANGE_HZ[1]), int(rate / PITCH_RANGE_HZ[0])
-    spectrum = np.fft.rfft(x, n=2 * size)
-    acf = np.fft.irfft(np.abs(spectrum) ** 2)[:, :hi + 1] * (size / (size - np.arange(hi + 1)))
-    acf = acf / (acf[:, :1] + 1e-12)
-    band = acf[:, lo - 1:]
-    peak = (band[:, 1:-1] >= band[:, :-2]) & (band[:, 1:-1] >= band[:, 2:])
-    strong = peak & (band[:, 1:-1] >= OCTAVE_TOLERANCE * band[:, 1:-1].max(axis=1, keepdims=True))
-    # the shortest-lag strong peak: a periodic signal also correlates at 2x, 3x its period
-    lag = lo + np.where(strong.any(axis=1), strong.argmax(axis=1), band[:, 1:-1].argmax(axis=1))
-    strength = np.clip(acf[np.arange(frames), lag], 0.0, 1.0)
-    log_f0 = np.where(strength > VOICED_STRENGTH, np.log2(rate / lag / 100.0), 0.0)
-    return np.stack([log_f0, strength], axis=1).astype(np.float32)
+    overlap = size / (size - np.arange(hi + 1))
+    out = np.empty((frames, 2), dtype=np.float32)
+    for start in range(0, frames, PITCH_BLOCK_FRAMES):  # blocks bound the FFT buffers on long input
+        x = windows[start:start + PITCH_BLOCK_FRAMES]
+        x = x - x.mean(axis=1, keepdims=True)
+        acf = np.fft.irfft(np.abs(np.fft.rfft(x, n=2 * size)) ** 2)[:, :hi + 1] * overlap
+        acf = acf / (acf[:, :1] + 1e-12)
+        band = acf[:, lo - 1:]
+        peak = (band[:, 1:-1] >= band[:, :-2]) & (band[:, 1:-1] >= band[:, 2:])
+        strong = peak & (band[:, 1:-1] >= OCTAVE_TOLERANCE * band[:, 1:-1].max(axis=1, keepdims=True))
+        # the shortest-lag strong peak: a periodic signal also correlates at 2x, 3x its period
+        lag = lo + np.where(strong.any(axis=1), strong.argmax(axis=1), band[:, 1:-1].argmax(axis=1))
+        strength = np.clip(acf[np.arange(len(x)), lag], 0.0, 1.0)
+        out[start:start + len(x), 0] = np.where(strength > VOICED_STRENGTH, np.log2(rate / lag / 100.0), 0.0)
+        out[start:start + len(x), 1] = strength
+    return out
 
 
 def raw_features(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
