@@ -50,7 +50,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None, help="fix hypothesis's random seed")
     args = parser.parse_args()
     rows = [run_property(name, args.examples, args.seed) for name in args.only]
-    print(f"\n| property | cases | seconds | cases/s | result |\n|---|---|---|---|---|")
+    print("\n| property | cases | seconds | cases/s | result |\n|---|---|---|---|---|")
     for r in rows:
         rate = r["cases"] / r["seconds"] if r["seconds"] else 0.0
         print(f"| {r['property']} | {r['cases']} | {r['seconds']:.1f} | {rate:.0f} | {r['result']} |")

@@ -75,8 +75,7 @@ class RowFuser:
             except EdgeEmotionError as exc:
                 shown[name] = {"error": str(exc)}
                 continue
-            temperature = float(self._models[name].manifest.calibration.get("temperature", 1.0))
-            results[name] = ModalityResult(prediction, temperature)
+            results[name] = ModalityResult(prediction, self._models[name].manifest.temperature)
             shown[name] = prediction.to_json()
         if not results:
             problems = "; ".join(f"{k}: {v['error']}" for k, v in shown.items()) or "every cell is empty"

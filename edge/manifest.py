@@ -39,6 +39,11 @@ class Manifest:
     calibration: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def temperature(self) -> float:
+        """The calibration temperature fusion divides this model's log-probabilities by (1: uncalibrated)."""
+        return float(self.calibration.get("temperature", 1.0))
+
 
 def load_manifest(path: str | Path, verify: bool = True) -> Manifest:
     """Read a manifest JSON and (by default) verify its model's sha256; ModelError names any problem."""

@@ -10,7 +10,7 @@ from edge.errors import EdgeEmotionError
 from edge.profiles import JsonlSinkConfig, Profile
 from edge.sinks.base import Sink, warn
 from edge.sinks.factory import make_sinks
-from edge.sinks.jsonl import STDOUT, JsonlSink
+from edge.sinks.jsonl import STDOUT
 from edge.speech import SpeechEmotionModel
 from edge.stream.pipeline import UtterancePipeline
 from edge.stream.smoothing import LabelSmoother

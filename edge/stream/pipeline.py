@@ -18,10 +18,6 @@ from edge.stream.smoothing import LabelSmoother
 from edge.text import TextEmotionModel
 
 
-def _temperature(model: SpeechEmotionModel | TextEmotionModel) -> float:
-    return float(model.manifest.calibration.get("temperature", 1.0))
-
-
 class UtterancePipeline:
     """Turns each utterance into one fused, smoothed event and hands it to every sink."""
 
@@ -51,12 +47,12 @@ class UtterancePipeline:
                 shown[name] = {"error": str(exc)}
 
         if self.speech is not None:
-            attempt("speech", lambda: ModalityResult(self.speech.predict(utt.audio), _temperature(self.speech)))
+            attempt("speech", lambda: ModalityResult(self.speech.predict(utt.audio), self.speech.manifest.temperature))
         transcript = None
-        if self.text is not None and self.transcriber is not None:
+        if self.text is not None:
             heard = Transcript.of(self.transcriber.recognize(utt.audio))
             transcript = heard.text
-            attempt("text", lambda: ModalityResult(self.text.predict(heard.text), _temperature(self.text),
+            attempt("text", lambda: ModalityResult(self.text.predict(heard.text), self.text.manifest.temperature,
                                                    reliability=heard.confidence))
         return results, shown, transcript
 

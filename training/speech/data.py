@@ -7,7 +7,6 @@ columns and applies its ``normalise`` (the runtime's function too).
 """
 
 import csv
-import os
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
@@ -18,10 +17,9 @@ from tqdm import tqdm
 from edge.audio.decode import load_audio
 from edge.audio.features import FeatureContract, normalise, raw_features
 from edge.labels import CANONICAL_LABELS, RAVDESS_MAP, TESS_MAP
+from training.paths import CACHE_DIR, SHARED_DATA
 from training.speech.augment import AUGMENT_KINDS, augmented_variant
 
-SHARED_DATA = Path(os.environ.get("EDGE_EMOTION_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
-CACHE_DIR = Path(os.environ.get("EDGE_EMOTION_CACHE", Path.home() / ".cache" / "edge-emotion"))
 
 RAVDESS_FOLDS: dict[str, tuple[str, ...]] = {
     f"f{k + 1}": tuple(f"{a:02d}" for a in range(4 * k + 1, 4 * k + 5)) for k in range(5)

@@ -7,15 +7,14 @@ text (lower-cased, whitespace-collapsed) occurs in any validation file are dropp
 """
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from edge.labels import CANONICAL_LABELS
+from training.paths import SHARED_DATA
 
-SHARED_DATA = Path(os.environ.get("EDGE_EMOTION_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 CORPORA = ("dair_emotion", "goemotions", "meld_text")
 CORPUS_LABELS: dict[str, tuple[str, ...]] = {
     "dair_emotion": ("angry", "fear", "happy", "sad", "surprise"),
