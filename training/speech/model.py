@@ -13,13 +13,14 @@ POOLINGS = ("attention", "mean")
 
 def build_model(n_labels: int, n_features: int, batch_size: int | None = None, conv: tuple[int, ...] = (64, 96),
                 lstm_units: int = 64, attention_units: int = 64, dropout: float = 0.3,
-                pooling: str = "attention") -> keras.Model:
+                pooling: str = "attention", unroll: bool = False) -> keras.Model:
     """The speech model; ``batch_size=1`` gives the fixed-batch twin the int8 converter needs.
 
     Two Conv1D blocks (each BN, ReLU, max-pool /2) compress 200 frames to 50; a BiLSTM reads them
     (``lstm_units=0`` drops it: the ablation without recurrence); additive attention weights the
     50 steps, and their weighted sum (mean x steps, which converts to plain MEAN and MUL ops)
-    feeds a softmax classifier. ``pooling='mean'`` replaces attention by a plain average.
+    feeds a softmax classifier. ``pooling='mean'`` replaces attention by a plain average. ``unroll``
+    builds the same weights as an unrolled LSTM (many small ops XNNPACK can run, instead of the fused op).
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
@@ -31,7 +32,7 @@ def build_model(n_labels: int, n_features: int, batch_size: int | None = None, c
         x = keras.layers.ReLU()(x)
         x = keras.layers.MaxPooling1D(2)(x)
     x = keras.layers.SpatialDropout1D(0.1)(x)
-    seq = keras.layers.Bidirectional(keras.layers.LSTM(lstm_units, return_sequences=True))(x) if lstm_units else x
+    seq = keras.layers.Bidirectional(keras.layers.LSTM(lstm_units, return_sequences=True, unroll=unroll))(x) if lstm_units else x
     if pooling == "attention":
         steps = CONTRACT.window_frames // 2 ** len(conv)
         score = keras.layers.Dense(attention_units, activation="tanh")(seq)

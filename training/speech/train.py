@@ -38,9 +38,10 @@ RECIPE = {"epochs": 120, "batch_size": 32, "lr": 2e-3, "label_smoothing": 0.1, "
 MODEL_KEYS = ("conv", "lstm_units", "pooling")
 
 
-def recipe_model(recipe: dict, contract: FeatureContract, batch_size: int | None = None) -> keras.Model:
+def recipe_model(recipe: dict, contract: FeatureContract, batch_size: int | None = None,
+                 unroll: bool = False) -> keras.Model:
     """The network a recipe describes on ``contract``'s frames (``batch_size=1``: the int8 conversion twin)."""
-    return build_model(len(CANONICAL_LABELS), contract.dims, batch_size=batch_size,
+    return build_model(len(CANONICAL_LABELS), contract.dims, batch_size=batch_size, unroll=unroll,
                        **{k: tuple(v) if isinstance(v, list) else v for k, v in recipe.items() if k in MODEL_KEYS})
 
 
