@@ -20,6 +20,7 @@ from edge.fuse_table import RowFuser, fused_rows
 from edge.profiles import load_profile
 from edge.result import Prediction
 from edge.runtime import AUTO_ORDER
+from edge.sinks.base import warn
 from edge.speech import SpeechEmotionModel
 from edge.stream.assemble import assemble
 from edge.stream.utterances import live_utterances
@@ -146,7 +147,7 @@ def cmd_fuse(args: argparse.Namespace) -> int:
 
 def _report_drops(mic: Microphone) -> None:
     if mic.dropped_blocks or mic.overflows:
-        _error(f"microphone: {mic.dropped_blocks} blocks dropped (consumer too slow), {mic.overflows} input overflows")
+        warn(f"microphone: {mic.dropped_blocks} blocks dropped (consumer too slow), {mic.overflows} input overflows")
 
 
 def listen_with_profile(args: argparse.Namespace) -> int:

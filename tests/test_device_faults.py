@@ -70,7 +70,9 @@ def test_a_microphone_that_vanishes_mid_sentence_still_gets_its_last_event(tmp_p
     (tmp_path / "sounddevice.py").write_text(VANISHING_SOUNDDEVICE)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])),
            "FAKE_MIC_RAW": str(raw)}
-    check_last_utterance_flushed(run_cli("listen", "--json", env=env, timeout=120), audio, second_start)
+    proc = run_cli("listen", "--json", env=env, timeout=120)
+    check_last_utterance_flushed(proc, audio, second_start)
+    assert "warning: microphone stopped delivering audio after" in proc.stderr
 
 
 def test_listen_stopping_mid_sentence_flushes_it(tmp_path: Path, speech_wav: Path) -> None:
