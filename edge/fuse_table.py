@@ -13,7 +13,7 @@ from edge.analysis import analyze_audio
 from edge.audio.decode import load_audio
 from edge.audio.vad import FrameVad
 from edge.errors import ConfigError, EdgeEmotionError
-from edge.fusion import ModalityResult, fuse
+from edge.fusion import ModalityResult, fuse, gather
 from edge.result import Prediction
 from edge.speech import SpeechEmotionModel
 from edge.text import TextEmotionModel
@@ -54,29 +54,20 @@ class RowFuser:
             self._models[modality] = self.load_speech() if modality == "speech" else self.load_text()
         return self._models[modality]
 
-    def _predict(self, column: str, value: str, base: Path) -> Prediction:
+    def _result(self, column: str, value: str, base: Path) -> ModalityResult:
+        """One cell scored by its modality's model, calibrated by that model's manifest."""
         if column == "image":
             raise EdgeEmotionError("no face model in this build")
+        model = self._model(MODALITY_OF[column])
         if column == "text":
-            return self._model("text").predict(value)
+            return ModalityResult(model.predict(value), model.manifest.temperature)
         path = Path(value) if Path(value).is_absolute() else base / value
-        return analyze_audio(self._model("speech"), load_audio(path), self.vad).overall
+        return ModalityResult(analyze_audio(model, load_audio(path), self.vad).overall, model.manifest.temperature)
 
     def fuse_row(self, row: dict[str, str], base: Path) -> tuple[Prediction, dict[str, dict]]:
         """(fused prediction, per-modality JSON); EdgeEmotionError when no modality of the row answered."""
-        results: dict[str, ModalityResult] = {}
-        shown: dict[str, dict] = {}
-        for column in COLUMNS:
-            if not row[column]:
-                continue
-            name = MODALITY_OF[column]
-            try:
-                prediction = self._predict(column, row[column], base)
-            except EdgeEmotionError as exc:
-                shown[name] = {"error": str(exc)}
-                continue
-            results[name] = ModalityResult(prediction, self._models[name].manifest.temperature)
-            shown[name] = prediction.to_json()
+        results, shown = gather({MODALITY_OF[c]: (lambda c=c: self._result(c, row[c], base))
+                                 for c in COLUMNS if row[c]})
         if not results:
             problems = "; ".join(f"{k}: {v['error']}" for k, v in shown.items()) or "every cell is empty"
             raise EdgeEmotionError(f"no modality answered ({problems})")

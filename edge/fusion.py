@@ -14,7 +14,7 @@ simply absent.
 """
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -32,6 +32,20 @@ class ModalityResult:
     prediction: Prediction
     temperature: float = 1.0
     reliability: float = 1.0
+
+
+def gather(runs: Mapping[str, Callable[[], ModalityResult]]) -> tuple[dict[str, ModalityResult], dict[str, dict]]:
+    """Run each modality: (results of those that answered, JSON view of all, a failure as ``{"error": ...}``),
+    so one failing modality costs only itself."""
+    results: dict[str, ModalityResult] = {}
+    shown: dict[str, dict] = {}
+    for name, run in runs.items():
+        try:
+            results[name] = run()
+            shown[name] = results[name].prediction.to_json()
+        except EdgeEmotionError as exc:
+            shown[name] = {"error": str(exc)}
+    return results, shown
 
 
 def calibrated(prediction: Prediction, temperature: float) -> np.ndarray:

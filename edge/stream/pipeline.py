@@ -10,7 +10,7 @@ from typing import Callable, Mapping, Sequence
 from edge.asr.words import Recognizer, Transcript
 from edge.audio.vad import Utterance
 from edge.errors import EdgeEmotionError
-from edge.fusion import ModalityResult, fuse
+from edge.fusion import ModalityResult, fuse, gather
 from edge.result import Prediction
 from edge.sinks.base import Sink
 from edge.speech import SpeechEmotionModel
@@ -36,25 +36,16 @@ class UtterancePipeline:
 
     def _modalities(self, utt: Utterance) -> tuple[dict[str, ModalityResult], dict[str, dict], str | None]:
         """Per-modality results, their JSON form (a failed modality is an ``error`` entry) and the transcript."""
-        results: dict[str, ModalityResult] = {}
-        shown: dict[str, dict] = {}
-
-        def attempt(name: str, run: Callable[[], ModalityResult]) -> None:
-            try:
-                results[name] = run()
-                shown[name] = results[name].prediction.to_json()
-            except EdgeEmotionError as exc:
-                shown[name] = {"error": str(exc)}
-
+        runs: dict[str, Callable[[], ModalityResult]] = {}
         if self.speech is not None:
-            attempt("speech", lambda: ModalityResult(self.speech.predict(utt.audio), self.speech.manifest.temperature))
+            runs["speech"] = lambda: ModalityResult(self.speech.predict(utt.audio), self.speech.manifest.temperature)
         transcript = None
         if self.text is not None:
             heard = Transcript.of(self.transcriber.recognize(utt.audio))
             transcript = heard.text
-            attempt("text", lambda: ModalityResult(self.text.predict(heard.text), self.text.manifest.temperature,
-                                                   reliability=heard.confidence))
-        return results, shown, transcript
+            runs["text"] = lambda: ModalityResult(self.text.predict(heard.text), self.text.manifest.temperature,
+                                                  reliability=heard.confidence)
+        return *gather(runs), transcript
 
     def process(self, utt: Utterance) -> dict | None:
         """The event for ``utt`` (also sent to the sinks), or None when no modality could answer."""
