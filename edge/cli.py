@@ -3,8 +3,10 @@
 import argparse
 import json
 import sys
+import threading
+from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Sequence, TextIO
+from typing import Callable, Iterable, Sequence, TextIO
 
 import numpy as np
 
@@ -16,18 +18,25 @@ from edge.audio.decode import load_audio
 from edge.audio.microphone import Microphone
 from edge.audio.vad import UtteranceSegmenter, make_vad
 from edge.errors import ConfigError, EdgeEmotionError
+from edge.face.analysis import FaceResult, analyze_faces
+from edge.face.detect import DETECTORS, DEFAULT_DETECTOR, make_detector
+from edge.face.image import is_image_path, load_grey_image
+from edge.face.model import FaceEmotionModel
 from edge.fuse_table import RowFuser, fused_rows
-from edge.profiles import load_profile
+from edge.profiles import Profile, load_profile
 from edge.result import Prediction
 from edge.runtime import AUTO_ORDER
 from edge.sinks.base import warn
 from edge.speech import SpeechEmotionModel
-from edge.stream.assemble import assemble
+from edge.stream.assemble import assemble, face_track
+from edge.stream.faces import FaceTrack
 from edge.stream.utterances import live_utterances
 from edge.text import TextEmotionModel
 from edge.text_source import file_sentences
 
 HUMAN_INPUT_CHARS = 60
+RECONNECT_S = 1.0  # listen --reconnect: first retry delay when the microphone vanishes (doubles up to 8 s)
+CAMERA_WARMUP_S = 3.0  # listening starts after the camera's first analysed frame, or after this long
 
 
 def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction, extra: dict | None = None) -> None:
@@ -60,6 +69,10 @@ def _load_model(args: argparse.Namespace) -> SpeechEmotionModel:
 
 def _load_text_model(args: argparse.Namespace) -> TextEmotionModel:
     return TextEmotionModel.load(args.text_model, precision=args.precision, threads=args.threads, backend=args.backend)
+
+
+def _load_face_model(args: argparse.Namespace) -> FaceEmotionModel:
+    return FaceEmotionModel.load(args.face_model, precision=args.precision, threads=args.threads, backend=args.backend)
 
 
 def _text_inputs(args: argparse.Namespace) -> Iterable[tuple[str, str, str | EdgeEmotionError]]:
@@ -97,35 +110,79 @@ def _transcription(recognizer: Recognizer, text_model: TextEmotionModel, audio: 
     return {"transcript": heard.text, "text": text_model.predict(heard.text).to_json() if heard.text else None}
 
 
-def analyze_audio_files(args: argparse.Namespace) -> int:
-    """Analyse each audio file; one result line each (plus segments); returns how many failed.
-    With --transcribe the line also carries the on-device transcript and the text model's result on it."""
+def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
+    """Image path -> the face contract fields (label, scores, faces); detection skipped with --face-crop."""
+    model = _load_face_model(args)
+    detector = None if args.face_crop else make_detector(args.detector, threads=args.threads, backend=args.backend)
+    return lambda path: analyze_faces(load_grey_image(path), model, detector).to_json()
+
+
+def _audio_analyser(args: argparse.Namespace) -> Callable[[str], tuple[dict, list[tuple[dict, Prediction]]]]:
+    """Audio path -> (the speech line's fields, [(segment record, prediction)]); --transcribe adds the transcript."""
     model = _load_model(args)
     vad = make_vad(args.vad)
     transcribe = (Transcriber(), _load_text_model(args)) if args.transcribe else None
+
+    def analyse(path: str) -> tuple[dict, list[tuple[dict, Prediction]]]:
+        audio = load_audio(path)
+        result = analyze_audio(model, audio, vad)
+        extra = _transcription(*transcribe, audio) if transcribe else {}
+        segments = [({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
+                    for k, (utt, pred) in enumerate(result.segments)] if args.segments else []
+        return {**result.overall.to_json(), **extra}, segments
+
+    return analyse
+
+
+def _print_face(path: str, fields: dict, as_json: bool) -> None:
+    """One image's line: the contract JSON, or the largest face's label and the face count."""
+    if as_json:
+        print(json.dumps({"input": path, "modality": "face", **fields}), flush=True)
+    else:
+        print(f"{path}: {fields['label'] or 'no face'}  ({len(fields['faces'])} face(s))", flush=True)
+
+
+def analyze_paths(args: argparse.Namespace) -> int:
+    """Analyse each file in order, images by the face model and the rest as audio (each model loaded
+    on first need); one result line each (plus segments); returns how many failed. A modality whose
+    model cannot load skips its inputs and its error is raised once the others are done."""
+    analysers: dict[str, Callable | EdgeEmotionError] = {}
     failed = 0
     for path in args.paths:
+        kind = "face" if is_image_path(path) else "speech"
+        if kind not in analysers:  # a modality that cannot load fails its own inputs, not the others
+            try:
+                analysers[kind] = _face_analyser(args) if kind == "face" else _audio_analyser(args)
+            except EdgeEmotionError as exc:
+                analysers[kind] = exc
+        analyser = analysers[kind]
+        if isinstance(analyser, EdgeEmotionError):
+            continue
         try:
-            audio = load_audio(path)
-            result = analyze_audio(model, audio, vad)
-            extra = _transcription(*transcribe, audio) if transcribe else None
+            outcome = analyser(path)
         except EdgeEmotionError as exc:
             _input_error(path, exc)
             failed += 1
             continue
-        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, result.overall, extra=extra)
-        if args.segments:
-            for k, (utt, pred) in enumerate(result.segments):
-                _emit(sys.stdout, args.json, {"input": path, "modality": "speech", "segment": k,
-                                              "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
+        if kind == "face":
+            _print_face(path, outcome, args.json)
+            continue
+        fields, segments = outcome
+        prediction = Prediction(fields.pop("label"), fields.pop("scores"))
+        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, prediction, extra=fields or None)
+        for record, pred in segments:
+            _emit(sys.stdout, args.json, {"input": path, "modality": "speech", **record}, pred)
+    broken = [exc for exc in analysers.values() if isinstance(exc, EdgeEmotionError)]
+    if broken:  # reported once, after every input the other modality could analyse
+        raise broken[0]
     return failed
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """Analyse audio files, then sentences; exit 1 if any input failed (each failure is one stderr line)."""
+    """Analyse audio and image files, then sentences; exit 1 if any input failed (each failure is one stderr line)."""
     if not (args.paths or args.text or args.text_file):
-        raise ConfigError("nothing to analyse: give audio files, --text SENTENCE or --text-file FILE")
-    failed = analyze_audio_files(args) if args.paths else 0
+        raise ConfigError("nothing to analyse: give audio or image files, --text SENTENCE or --text-file FILE")
+    failed = analyze_paths(args) if args.paths else 0
     if args.text or args.text_file:
         failed += analyze_text(args)
     return 1 if failed else 0
@@ -133,7 +190,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_fuse(args: argparse.Namespace) -> int:
     """One fused result per CSV row (columns audio, text, image); a failed row is one stderr line."""
-    fuser = RowFuser(lambda: _load_model(args), lambda: _load_text_model(args), make_vad(args.vad))
+    fuser = RowFuser({"speech": lambda: _load_model(args), "text": lambda: _load_text_model(args),
+                      "face": lambda: _load_face_model(args)}, make_vad(args.vad))
     failed = 0
     for number, outcome in fused_rows(fuser, args.manifest):
         if isinstance(outcome, EdgeEmotionError):
@@ -145,34 +203,70 @@ def cmd_fuse(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _report_drops(mic: Microphone) -> None:
+def _report_drops(mic: Microphone, faces: FaceTrack | None) -> None:
+    """Warn about audio blocks and camera frames lost on the way (never silently)."""
     if mic.dropped_blocks or mic.overflows:
         warn(f"microphone: {mic.dropped_blocks} blocks dropped (consumer too slow), {mic.overflows} input overflows")
+    if faces is not None and (faces.dropped or faces.faults):
+        warn(f"camera: {faces.dropped} frames dropped (analysis too slow), {faces.faults} faults, "
+             f"{faces.reopened} reopened")
+
+
+def _face_event_printer(as_json: bool) -> Callable[[float, FaceResult], None]:
+    """Print one face event per analysed camera frame (stdout is shared with the audio thread: one lock)."""
+    lock = threading.Lock()
+
+    def show(t: float, result: FaceResult) -> None:
+        with lock:
+            _print_face("camera", {"t": round(t, 3), **result.to_json()}, as_json)
+
+    return show
 
 
 def listen_with_profile(args: argparse.Namespace) -> int:
-    """A device profile's pipeline: fused, smoothed events to the profile's sinks (and stdout with --json)."""
-    live = assemble(load_profile(args.profile), device=args.device, json_stdout=args.json)
+    """A device profile's pipeline: fused, smoothed events to the profile's sinks (and stdout with --json);
+    with a camera, face-only events fill the silences."""
+    live = assemble(load_profile(args.profile), device=args.device, json_stdout=args.json, camera=args.camera)
+    if live.faces is not None:
+        live.faces.on_frame = lambda t, _: live.pipeline.face_tick(t)
+        live.faces.start().wait_first_frame(CAMERA_WARMUP_S)  # so the first utterance can see the face
     try:
-        for utt in live_utterances(live.microphone, live.segmenter, args.duration):
+        for utt in live_utterances(live.microphone, live.segmenter, args.duration, reconnect_s=live.reconnect_s):
             live.pipeline.process(utt)
     finally:
+        if live.faces is not None:
+            live.faces.stop()
         for sink in live.sinks:
             sink.close()
-    _report_drops(live.microphone)
+    _report_drops(live.microphone, live.faces)
     return 0
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    """Microphone -> VAD utterances -> one event per utterance, until Ctrl-C, --duration or the device ends."""
+    """Microphone -> VAD utterances -> one event per utterance (and, with --camera, one per analysed frame),
+    until Ctrl-C, --duration or the microphone ends."""
     if args.profile:
         return listen_with_profile(args)
     model = _load_model(args)
+    faces = None
+    if args.camera:
+        base = Profile()
+        profile = replace(base, models=replace(base.models, face=args.precision),
+                          runtime=replace(base.runtime, threads=args.threads, backend=args.backend))
+        faces = face_track(profile, camera=args.camera, on_frame=_face_event_printer(args.json))
     mic = Microphone(device=args.device)
-    for utt in live_utterances(mic, UtteranceSegmenter(make_vad(args.vad)), args.duration):
-        _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
-                                      "start": round(utt.start, 3), "end": round(utt.end, 3)}, model.predict(utt.audio))
-    _report_drops(mic)
+    if faces is not None:
+        faces.start()
+    try:
+        for utt in live_utterances(mic, UtteranceSegmenter(make_vad(args.vad)), args.duration,
+                                   reconnect_s=RECONNECT_S if args.reconnect else None):
+            _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
+                                          "start": round(utt.start, 3), "end": round(utt.end, 3)},
+                  model.predict(utt.audio))
+    finally:
+        if faces is not None:
+            faces.stop()
+    _report_drops(mic, faces)
     return 0
 
 
@@ -218,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     common.add_argument("--model", type=Path, default=None, help="speech model manifest (default: the shipped one)")
     common.add_argument("--text-model", type=Path, default=None, help="text model manifest (default: the shipped one)")
+    common.add_argument("--face-model", type=Path, default=None, help="face model manifest (default: the shipped one)")
     common.add_argument("--precision", default="int8", choices=("int8", "float32"),
                         help="which shipped models to use (default int8)")
     common.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
@@ -227,14 +322,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="voice activity detector (energy: default, robust in car noise; "
                              "webrtc: needs the webrtc extra)")
 
-    analyze = sub.add_parser("analyze", parents=[common], help="analyse audio files (WAV/FLAC/OGG, 4-384 kHz) and text",
-                             description="Print one emotion result per audio file, then one per sentence.")
-    analyze.add_argument("paths", nargs="*", metavar="PATH", help="audio files")
+    analyze = sub.add_parser("analyze", parents=[common],
+                             help="analyse audio files (WAV/FLAC/OGG, 4-384 kHz), face images and text",
+                             description="Print one emotion result per audio or image file (in order), "
+                                         "then one per sentence.")
+    analyze.add_argument("paths", nargs="*", metavar="PATH",
+                         help="audio files, and images (.jpg .png .bmp .tif .webp .pgm .ppm; the face extra)")
     analyze.add_argument("--text", action="append", default=[], metavar="SENTENCE",
                          help="a sentence to analyse (repeatable); only its first 62 word pieces count")
     analyze.add_argument("--text-file", action="append", default=[], metavar="FILE",
                          help="a UTF-8 file with one sentence per line (repeatable); one result per line")
 
+    analyze.add_argument("--face-crop", action="store_true",
+                         help="images are already cropped faces: skip detection and classify the whole image")
+    analyze.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTORS,
+                         help="face detector (blazeface: default, measured best; cascade: OpenCV Haar)")
     analyze.add_argument("--segments", action="store_true", help="also print one line per detected utterance")
     analyze.add_argument("--transcribe", action="store_true",
                          help="add the on-device transcript (pocketsphinx, the asr extra) and the text model's result")
@@ -244,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Listen to a microphone and print one event per utterance.")
     listen.add_argument("--device", default=None, help="sounddevice input device name or index")
     listen.add_argument("--duration", type=float, default=None, help="stop after this many seconds of audio")
+    listen.add_argument("--reconnect", action="store_true",
+                        help="when the microphone vanishes, keep retrying (backoff up to 8 s) and resume; "
+                             "profiles do this by default (audio.reconnect_s)")
+    listen.add_argument("--camera", nargs="?", const="opencv", default=None, metavar="SOURCE",
+                        help="add face events from a camera: opencv (default), picamera2, a video file, or image "
+                             "files/folder (the face extra); with --profile it replaces the profile's camera")
     listen.add_argument("--profile", default=None, metavar="NAME|FILE",
                         help="device profile (pi4, pi5, jetson-nano, jetson-orin, x86, or a .toml path): fused, "
                              "smoothed events to the profile's sinks; --json adds stdout")

@@ -13,6 +13,10 @@ class TextError(EdgeEmotionError):
     """A text input holds nothing the text model can read (empty, whitespace, no words)."""
 
 
+class ImageError(EdgeEmotionError):
+    """An image input could not be read, or is not a usable picture."""
+
+
 class ModelError(EdgeEmotionError):
     """A model or its manifest is missing, tampered with, or inconsistent."""
 
@@ -22,7 +26,7 @@ class BackendError(EdgeEmotionError):
 
 
 class DeviceError(EdgeEmotionError):
-    """A capture device (microphone) is absent or failed."""
+    """A capture device (microphone or camera) is absent or failed."""
 
 
 class ConfigError(EdgeEmotionError):

@@ -7,16 +7,15 @@ row's ``modalities`` as ``{"error": ...}`` and the others are fused without it.
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from edge.analysis import analyze_audio
 from edge.audio.decode import load_audio
 from edge.audio.vad import FrameVad
 from edge.errors import ConfigError, EdgeEmotionError
+from edge.face.image import load_grey_image
 from edge.fusion import ModalityResult, fuse, gather
 from edge.result import Prediction
-from edge.speech import SpeechEmotionModel
-from edge.text import TextEmotionModel
 
 COLUMNS = ("audio", "text", "image")
 MODALITY_OF = {"audio": "speech", "text": "text", "image": "face"}
@@ -41,27 +40,26 @@ def read_table(path: str | Path) -> list[dict[str, str]]:
 class RowFuser:
     """Scores each present cell with its modality's model, loaded on first use, and fuses the row."""
 
-    load_speech: Callable[[], SpeechEmotionModel]
-    load_text: Callable[[], TextEmotionModel]
+    loaders: dict[str, Callable[[], Any]]   # modality -> loader of its model class
     vad: FrameVad
     weights: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
-        self._models: dict[str, SpeechEmotionModel | TextEmotionModel] = {}
+        self._models: dict[str, Any] = {}
 
-    def _model(self, modality: str) -> SpeechEmotionModel | TextEmotionModel:
+    def _model(self, modality: str) -> Any:
         if modality not in self._models:
-            self._models[modality] = self.load_speech() if modality == "speech" else self.load_text()
+            self._models[modality] = self.loaders[modality]()
         return self._models[modality]
 
     def _result(self, column: str, value: str, base: Path) -> ModalityResult:
-        """One cell scored by its modality's model, calibrated by that model's manifest."""
-        if column == "image":
-            raise EdgeEmotionError("no face model in this build")
+        """One cell scored by its modality's model, calibrated by that model's manifest; an image is a face crop."""
         model = self._model(MODALITY_OF[column])
         if column == "text":
             return ModalityResult(model.predict(value), model.manifest.temperature)
         path = Path(value) if Path(value).is_absolute() else base / value
+        if column == "image":
+            return ModalityResult(model.predict(load_grey_image(path)), model.manifest.temperature)
         return ModalityResult(analyze_audio(model, load_audio(path), self.vad).overall, model.manifest.temperature)
 
     def fuse_row(self, row: dict[str, str], base: Path) -> tuple[Prediction, dict[str, dict]]:

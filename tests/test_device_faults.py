@@ -17,12 +17,22 @@ from edge.audio.microphone import Microphone
 BLOCK = 480  # 30 ms at 16 kHz, the Microphone default
 
 VANISHING_SOUNDDEVICE = '''
-"""Stand-in for sounddevice: the one input device plays $FAKE_MIC_RAW at four times real time, then vanishes."""
+"""Stand-in for sounddevice: the one input device plays $FAKE_MIC_RAW at four times real time, then vanishes;
+after it vanished, the next $FAKE_MIC_REFUSALS openings fail (unplugged), then it plays the file again."""
 import os, threading, time
 import numpy as np
 
+OPENED = {"count": 0, "refused": 0}
+
+class PortAudioError(Exception):
+    pass
+
 class InputStream:
     def __init__(self, device=None, samplerate=16000, channels=1, dtype="int16", blocksize=480, callback=None):
+        if OPENED["count"] and OPENED["refused"] < int(os.environ.get("FAKE_MIC_REFUSALS", "0")):
+            OPENED["refused"] += 1
+            raise PortAudioError("Error querying device -1")
+        OPENED["count"] += 1
         self.pcm = np.fromfile(os.environ["FAKE_MIC_RAW"], dtype="<i2")
         self.rate, self.blocksize, self.callback, self.active = samplerate, blocksize, callback, False
 
@@ -97,3 +107,23 @@ def test_overflows_and_a_full_queue_are_counted_and_the_oldest_blocks_kept() -> 
     kept = list(mic.blocks(timeout=0.01))  # no stream: ends once the queue is empty
     assert [round(float(b[0]) * 32768) for b in kept] == [1000, 2000, 3000]
     assert all(b.dtype == np.float32 and b.shape == (BLOCK,) for b in kept)
+
+
+def test_a_microphone_that_comes_back_is_reopened_and_the_stream_resumes(tmp_path: Path, speech_wav: Path) -> None:
+    """listen --reconnect: the device vanishes after one pass of the file, refuses two reopenings, then plays
+    the file again; both passes give their events and times keep counting across the gap."""
+    audio, second_start = cut_mid_sentence(speech_wav)
+    raw = tmp_path / "mic.raw"
+    (audio * 32767).astype("<i2").tofile(raw)
+    (tmp_path / "sounddevice.py").write_text(VANISHING_SOUNDDEVICE)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])),
+           "FAKE_MIC_RAW": str(raw), "FAKE_MIC_REFUSALS": "2"}
+    seconds = 2 * audio.size / SAMPLE_RATE
+    proc = run_cli("listen", "--json", "--reconnect", "--duration", f"{seconds - 0.05:.2f}", env=env, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(events) == 4, events
+    gap = events[2]["start"] - events[0]["start"] - audio.size / SAMPLE_RATE
+    assert gap > 1.0  # the 1 s + 2 s backoff while the device refused to open (minus what the first pass kept)
+    assert abs(events[3]["start"] - events[2]["start"] - (events[1]["start"] - events[0]["start"])) < 0.1
+    assert "reopening" in proc.stderr and "microphone back after" in proc.stderr

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import run_cli
+from conftest import run_cli, speak
 
 pytest.importorskip("sounddevice", exc_type=OSError, reason="PortAudio (libportaudio2) not installed")
 
@@ -80,3 +80,23 @@ def test_the_x86_profile_listens_quietly_and_an_unknown_profile_is_named(tmp_pat
     assert proc.stdout == ""  # silence: no utterance, no event
     bad = run_cli("listen", "--profile", "no-such-device")
     assert bad.returncode == 2 and "unknown profile 'no-such-device'" in bad.stderr
+
+
+def test_a_profile_keyword_list_adds_the_words_spotted_in_each_utterance(tmp_path: Path, speech_wav: Path) -> None:
+    pytest.importorskip("pocketsphinx")
+    command, _ = sf.read(speak("Stop it.", tmp_path / "stop.wav"), dtype="float32")
+    other, _ = sf.read(speech_wav, dtype="float32")  # "I really cannot believe how happy I am today."
+    gap = np.zeros(16000, np.float32)
+    audio = np.concatenate([gap, command, gap, gap, other, gap])
+    profile = tmp_path / "kws.toml"
+    profile.write_text('[keywords]\nwords = ["stop", "left"]\nthreshold = 0.2\n')
+    env = virtual_microphone(tmp_path, audio)
+    proc = run_cli("listen", "--profile", str(profile), "--json", "--duration", f"{audio.size / 16000:.1f}",
+                   env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(events) == 2
+    assert len(events[0]["keywords"]) == 1, (events, proc.stderr)
+    (stop,) = events[0]["keywords"]
+    assert stop["word"] == "stop" and stop["score"] >= 0.2 and 0 <= stop["start"] < stop["end"] < 0.8
+    assert events[1]["keywords"] == []

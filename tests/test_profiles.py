@@ -135,7 +135,7 @@ BAD = [
     ('[[sinks]]\npath = "-"\n', "sinks[0].type: expected one of 'jsonl', 'mqtt', got nothing"),
     ('[sinks]\ntype = "jsonl"\n', "sinks: expected an array of tables ([[sinks]]), got a table"),
     # referenced files
-    ('[camera]\nsource = "clips/missing.mp4"\n', "camera.source: no such video file "),
+    ('[camera]\nsource = "clips/missing.mp4"\n', "camera.source: no such video file, image or folder "),
     # not TOML at all
     ("[runtime\nthreads = 2\n", "not valid TOML"),
 ]

@@ -113,6 +113,12 @@ class UtteranceSegmenter:
             if done is not None:
                 yield done
 
+    def skip(self, seconds: float) -> None:
+        """Advance the clock over a gap with no audio (a microphone being reopened); call after ``flush``."""
+        self._index += int(round(seconds * 1000 / FRAME_MS))
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._frames, self._run, self._silence, self._start = [], 0, 0, None
+
     def _step(self, frame: np.ndarray) -> Utterance | None:
         speech = self.vad.is_speech(frame)
         self._frames.append(frame)

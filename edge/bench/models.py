@@ -9,7 +9,8 @@ from edge.manifest import MODELS_DIR, Manifest, load_manifest
 MODEL_CLASSES: dict[str, str] = {
     "speech": "edge.speech:SpeechEmotionModel",
     "text": "edge.text:TextEmotionModel",
-    "face": "edge.face:FaceEmotionModel",
+    "face": "edge.face.model:FaceEmotionModel",
+    "face_detector": "edge.face.detect:BlazeFaceDetector",
 }
 
 

@@ -13,6 +13,7 @@ from edge.bench import SAMPLE_WAV
 from edge.bench.latency import random_input
 from edge.bench.models import model_class
 from edge.errors import BenchmarkError
+from edge.face.opencv import cv2_module
 from edge.manifest import load_manifest
 from edge.runtime import TFLiteModel
 
@@ -38,6 +39,8 @@ def probe(manifest_paths: list[str]) -> None:
     for path in manifest_paths:
         manifest = load_manifest(path)
         model_class(manifest.modality)  # imports the modality's runtime module, so its dependencies count
+        if manifest.modality.startswith("face"):
+            cv2_module()  # the face path crops and resizes with OpenCV: resident in any app that uses it
         model = TFLiteModel(manifest.model_path, threads=1)
         model.reset_state()
         model(random_input(model, manifest, rng))

@@ -58,13 +58,28 @@ def speech_tables(results: dict) -> list[Table]:
     return tables
 
 
+def face_tables(results: dict) -> list[Table]:
+    """The face path (detect + classify per frame) next to the `fer` baseline classifier, when measured."""
+    if "face_path" not in results:
+        return []
+    f = results["face_path"]
+    rows = [[f"edge-emotion {f['precision']} + BlazeFace", f"{f['frame'][0]}x{f['frame'][1]}",
+             str(f["faces_in_frame"]), f"{f['median_ms']:.3f} / {f['p90_ms']:.3f}", f"{f['fps']:.0f}",
+             f"{f['classify_median_ms']:.3f}", ""]]
+    if "fer_baseline" in f:
+        b = f["fer_baseline"]
+        rows.append([b["model"], "", "", "", "", f"{b['classify_median_ms']:.3f}", f"{b['size_bytes'] / 1024:.1f}"])
+    return [("Face path (1 thread)", ["pipeline", "frame", "faces", "ms per frame (median / p90)", "frames/s",
+                                     "classifier ms per face", "classifier size (KB)"], rows)]
+
+
 def tables(results: dict) -> list[Table]:
     """Every table of the report, targets first."""
     targets = ("Targets", ["result", "measure", "value", "target"],
                [["PASS" if t["passed"] else "MISS", t["name"], fmt(t["value"], t["unit"]),
                  "<= " + fmt(t["limit"], t["unit"])] for t in results["targets"]])
     env = ("Environment", ["key", "value"], [[k, str(v)] for k, v in results["environment"].items()])
-    return [targets, *model_tables(results), *speech_tables(results), env]
+    return [targets, *model_tables(results), *speech_tables(results), *face_tables(results), env]
 
 
 def markdown(results: dict) -> str:

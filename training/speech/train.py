@@ -5,7 +5,8 @@
 
 Splits: f1..f5 (RAVDESS 5-fold CV over actors 01-20; TESS in every training set), oaf_to_yaf and
 yaf_to_oaf (TESS cross-speaker, RAVDESS in training), final (everything, no test: the shipped
-model); 'cv' means f1..f5 and 'all' every split. The recipe is fixed before a run (no early
+model); 'cv' means f1..f5 and 'all' every split. The cross-corpus experiments ravdess_to_tess and
+tess_to_ravdess ('cross') train on one corpus and test on the other. The recipe is fixed before a run (no early
 stopping, no test data in any choice) and stored with its metrics; ``--set key=value``
 overrides one entry of it. Each split checkpoints every epoch and a finished split is skipped on rerun.
 """
@@ -29,7 +30,8 @@ from training.speech.data import RAVDESS_FOLDS, FeatureSet, load_all  # noqa: E4
 from training.speech.model import build_model, keras  # noqa: E402
 
 SPLITS = (*RAVDESS_FOLDS, "oaf_to_yaf", "yaf_to_oaf", "final")
-SPLIT_GROUPS = {"all": SPLITS, "cv": tuple(RAVDESS_FOLDS), "tess": ("oaf_to_yaf", "yaf_to_oaf")}
+CROSS_CORPUS = ("ravdess_to_tess", "tess_to_ravdess")  # experiments only: one corpus trains, the other tests
+SPLIT_GROUPS = {"all": SPLITS, "cv": tuple(RAVDESS_FOLDS), "tess": ("oaf_to_yaf", "yaf_to_oaf"), "cross": CROSS_CORPUS}
 # The shipped recipe, picked on the RAVDESS folds (README: "How the recipe was chosen")
 RECIPE = {"epochs": 120, "batch_size": 32, "lr": 2e-3, "label_smoothing": 0.1, "clean_prob": 0.4,
           "tess_per_epoch": 700, "freq_masks": 2, "freq_mask_max": 6, "time_masks": 2, "time_mask_max": 20,
@@ -66,6 +68,10 @@ def split_sets(data: FeatureSet, split: str) -> tuple[FeatureSet, FeatureSet | N
         test = spk == "tess:YAF"
     elif split == "yaf_to_oaf":
         test = spk == "tess:OAF"
+    elif split in CROSS_CORPUS:
+        source, target = split.split("_to_")
+        on = np.char.startswith(spk.astype(str), f"{source}:")
+        return data.subset(on), data.subset(np.char.startswith(spk.astype(str), f"{target}:"))
     else:
         return data, None
     return data.subset(~test), data.subset(test)

@@ -1,0 +1,113 @@
+"""FER2013 (train + public_test) as two arrays, built once from the 48x48 JPEG folder copy.
+
+The shared copy (``$EDGE_EMOTION_DATA/fer2013/{train,public_test}.npz``) wins when present;
+otherwise ``python -m training.face.data --source DIR`` builds the same files in the cache
+from a checkout (a folder or a bare git mirror) of the public JPEG copy. Only ``train/`` files
+and ``test/PublicTest_*`` files are ever read: the PrivateTest half is the hidden test.
+"""
+
+import argparse
+import hashlib
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge.labels import CANONICAL_LABELS
+from training.paths import CACHE_DIR, SHARED_DATA
+
+FER_CLASSES = {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy",
+               "neutral": "neutral", "sad": "sad", "surprise": "surprise"}
+FER_LICENCE = "FER2013 train + PublicTest (research use only; ICML 2013 challenge data)"
+SPLITS = ("train", "public_test")
+
+
+def fer_dir() -> Path:
+    """The folder holding train.npz and public_test.npz: the shared copy if it exists, else the cache."""
+    shared = SHARED_DATA / "fer2013"
+    return shared if (shared / "train.npz").exists() else CACHE_DIR / "fer2013"
+
+
+def load_split(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 [N,48,48], canonical label indices [N]) of ``split``; FileNotFoundError if absent."""
+    path = fer_dir() / f"{split}.npz"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: build it with python -m training.face.data --source DIR")
+    with np.load(path) as data:
+        return data["images"], data["labels"]
+
+
+def _wanted(name: str) -> tuple[str, str] | None:
+    """(split, class) of an archive path that may be read, or None (PrivateTest and non-images)."""
+    parts = name.split("/")
+    if len(parts) < 3 or not parts[-1].lower().endswith((".jpg", ".jpeg", ".png")):
+        return None
+    split_dir, cls, fname = parts[-3], parts[-2], parts[-1]
+    if cls not in FER_CLASSES:
+        return None
+    if split_dir == "train":
+        return "train", cls
+    if split_dir == "test" and fname.startswith("PublicTest_"):
+        return "public_test", cls
+    return None
+
+
+def _git_blobs(git_dir: Path) -> list[tuple[str, bytes]]:
+    """(path, bytes) of every readable archive image in a bare git mirror, via one cat-file batch."""
+    listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "HEAD"],
+                             check=True, capture_output=True, text=True).stdout.splitlines()
+    entries = [(line.split("\t", 1)[1], line.split()[2]) for line in listing if "\t" in line]
+    entries = [(path, sha) for path, sha in entries if _wanted(path)]
+    proc = subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+                          input=b"".join(f"{sha}\n".encode() for _, sha in entries),
+                          check=True, capture_output=True).stdout
+    blobs, pos = [], 0
+    for path, _ in entries:
+        header_end = proc.index(b"\n", pos)
+        size = int(proc[pos:header_end].split()[2])
+        blobs.append((path, proc[header_end + 1:header_end + 1 + size]))
+        pos = header_end + 1 + size + 1
+    return blobs
+
+
+def _folder_files(root: Path) -> list[tuple[str, bytes]]:
+    """(path, bytes) of every readable archive image under a folder checkout."""
+    return [(p.relative_to(root).as_posix(), p.read_bytes())
+            for p in sorted(root.rglob("*")) if p.is_file() and _wanted(p.relative_to(root).as_posix())]
+
+
+def build(source: Path, out: Path) -> dict[str, int]:
+    """Decode the allowed images of ``source`` into ``out``/{train,public_test}.npz; return split sizes.
+
+    Training images byte-identical to a public_test image are dropped (DATA.md: one such image).
+    """
+    files = _git_blobs(source) if (source / "HEAD").exists() else _folder_files(source)
+    by_split: dict[str, list[tuple[bytes, np.ndarray, int]]] = {s: [] for s in SPLITS}
+    for path, raw in files:
+        split, cls = _wanted(path)
+        img = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE)
+        if img is None or img.shape != (48, 48):
+            raise ValueError(f"{path}: not a 48x48 image")
+        by_split[split].append((hashlib.sha256(img.tobytes()).digest(), img,
+                                CANONICAL_LABELS.index(FER_CLASSES[cls])))
+    held = {digest for digest, _, _ in by_split["public_test"]}
+    by_split["train"] = [row for row in by_split["train"] if row[0] not in held]
+    out.mkdir(parents=True, exist_ok=True)
+    for split, rows in by_split.items():
+        np.savez_compressed(out / f"{split}.npz", images=np.stack([r[1] for r in rows]),
+                            labels=np.array([r[2] for r in rows], dtype=np.int64))
+    return {split: len(rows) for split, rows in by_split.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, required=True,
+                        help="the archive/ folder copy, or a bare git mirror containing archive/")
+    parser.add_argument("--out", type=Path, default=CACHE_DIR / "fer2013")
+    args = parser.parse_args()
+    print(build(args.source, args.out))
+
+
+if __name__ == "__main__":
+    main()
