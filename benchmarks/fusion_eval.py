@@ -410,7 +410,8 @@ def face_pool(shared: Sequence[int], per_label: int | None) -> tuple[Pool, dict]
     for sigma in BLUR_SIGMAS:
         variants[f"blur{sigma:g}"] = [ModalityResult(model.predict(blur(images[i], sigma)), temperature) for i in keep]
     info = {"model": {"name": model.manifest.name, "sha256": model.manifest.sha256, "temperature": temperature,
-                      "face_size": model.size}}
+                      "temperature_fitted_on": model.manifest.calibration.get("fitted_on"), "face_size": model.size,
+                      "manifest_ua": model.manifest.metrics.get("ua")}}
     return Pool("face", np.asarray(all_labels)[keep], variants), info
 
 
@@ -589,13 +590,24 @@ def run(per_label: int, seed: int, quick: bool, n_boot: int) -> dict:
         "The pocketsphinx decoder is reused across sentences, so a transcript can shift slightly with the "
         "sentence decoded before it; transcripts are cached and reused.",
     ]
+    face_ua = result["conditions"]["face"]["shipped"]["ua"]
+    if face_ua < 1.0 / len(shared) + 0.05:
+        recorded = face_info["model"]["manifest_ua"]
+        recorded = "" if recorded is None else f"; its manifest records 7-class UA {100 * recorded:.1f} %"
+        notes.append(f"The shipped face model is near chance here (UA {100 * face_ua:.1f} % vs chance "
+                     f"{100 / len(shared):.0f} %{recorded}), so the three-way fusion is in effect speech + text: "
+                     "rerun this command when the face model is replaced (speech predictions and transcripts are "
+                     "cached).")
+    if face_info["model"]["temperature_fitted_on"]:
+        notes.append(f"The face temperature was fitted on {face_info['model']['temperature_fitted_on']}, the same "
+                     "data as the face pool (calibration is mildly optimistic there).")
     if quick:
         notes.append(f"QUICK run: pools capped per label at speech {QUICK['speech']}, text {QUICK['text']}, face "
                      f"{QUICK['face']}, ASR {QUICK['asr']}; numbers are a smoke test only")
     return {
         "description": __doc__.strip().splitlines()[0],
-        "synthetic_pairing": "The triplets are synthetic: each speech clip, sentence and face comes from a "
-                             "different person and corpus, chosen only because they share a label.",
+        "synthetic_pairing": "The pairing is synthetic: each triplet's speech clip, sentence and face come from "
+                             "different people and corpora, chosen only because they share a label.",
         "settings": {"seed": seed, "seeds": list(range(seed, seed + SEEDS)), "per_label": per_label,
                      "triplets": per_label * len(shared), "bootstrap": n_boot, "quick": quick,
                      "noise_seed": NOISE_SEED, "pool_seed": POOL_SEED, "snr_db": SNR_DB,
@@ -620,14 +632,16 @@ def markdown(res: dict) -> str:
     s = res["settings"]
     lines = [
         "# Late fusion on synthetic label-matched triplets (speech + text + face)", "",
-        f"**The pairing is synthetic.** {res['synthetic_pairing']} Read fusion gains as an upper bound.", "",
+        f"**{res['synthetic_pairing']}** Read fusion gains as an upper bound.", "",
         f"Labels: {', '.join(res['shared_labels'])} (those all three models and corpora have). "
         f"{s['per_label']} triplets per label (seed {s['seed']}), one item per modality drawn independently from "
         f"its validation pool. UA = mean recall over these {len(res['shared_labels'])} labels (chance "
         f"{100 / len(res['shared_labels']):.0f} %; the fused argmax may be any of the 7 canonical labels).", "",
         "Pools: " + "; ".join(f"{name} {p['total']} (" + ", ".join(f"{k} {v}" for k, v in p.items() if k != "total")
                               + ")" for name, p in res["pools"].items()), "",
-        "Models: speech = the 5 speaker-independent fold models (int8, each on its held-out actors); text = "
+        "Models: speech = the 5 speaker-independent fold models (int8, each on its held-out actors: "
+        + ", ".join(f"{f} {m['sha256'][:12]}" for f, m in res["models"]["speech"]["fold_models"].items())
+        + "); text = "
         f"`{res['models']['text']['name']}` ({res['models']['text']['sha256'][:12]}); face = "
         f"`{res['models']['face']['name']}` ({res['models']['face']['sha256'][:12]}).", "",
         f"UA % on the seed-{s['seed']} draw, ± std over {len(s['seeds'])} seeds, [95 % bootstrap CI] for the "
@@ -664,8 +678,10 @@ def markdown(res: dict) -> str:
         if c["group"] in ("single", "fusion", "removed"):
             lines.append(f"| {name} | " + " | ".join(_pct(c["shipped"]["recall"][lab]) for lab in labels) + " |")
     lines += ["", "Notes:", ""] + [f"- {n}" for n in res["notes"]] + [
-        "", f"Command: `python -m benchmarks.fusion_eval --per-label {s['per_label']} --seed {s['seed']}`"
-        + (" --quick" if s["quick"] else "") + f"; {res['seconds']:.0f} s.", ""]
+        "", f"Command: `python -m benchmarks.fusion_eval --per-label {s['per_label']} --seed {s['seed']}"
+        + (" --quick" if s["quick"] else "") + f"`; this run {res['seconds']:.0f} s, scoring "
+        f"{res['models']['speech']['clips_scored_now']} speech clips and transcribing "
+        f"{res['asr']['transcribed_now']} sentences (the rest came from the cache).", ""]
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 from convert.tflite import accuracy_gate, convert_keras  # noqa: E402
 from edge.face.model import FaceEmotionModel  # noqa: E402
-from edge.face.preprocess import CROP_MARGIN, FACE_SIZE  # noqa: E402
+from edge.face.preprocess import CROP_MARGIN, FACE_SIZE, face_input  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from edge.manifest import MODELS_DIR, load_manifest, sha256_of  # noqa: E402
 from training.face.data import FER_LICENCE, load_split  # noqa: E402
@@ -80,8 +80,7 @@ def convert(run: Path) -> dict:
     results: dict = {}
     for precision in PRECISIONS:
         path = run / f"face_emotion_{precision}.tflite"
-        path.write_bytes(convert_keras(model, precision,
-                                       lambda: (x_train[i][None, :, :, None].astype(np.float32) for i in picks)))
+        path.write_bytes(convert_keras(model, precision, lambda: (face_input(x_train[i])[None] for i in picks)))
         probs = public_test_probs(write_manifest(path, precision, 1.0, {}), x_val)
         results[precision] = {**summarise(y_val, probs.argmax(axis=1), CANONICAL_LABELS),
                               "temperature": fit_temperature(probs, y_val), "size_bytes": path.stat().st_size}

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from edge.errors import ConfigError
+from edge.face.detect import DEFAULT_DETECTOR, DETECTORS
 
 try:
     import tomllib
@@ -235,7 +236,7 @@ class CameraConfig(_Section):
     height: int = setting(480, integer(32, 2160))
     fps: int = setting(15, integer(1, 120))
     queue_frames: int = setting(2, integer(1, 120))
-    detector: str = setting("blazeface", one_of("blazeface", "cascade"))
+    detector: str = setting(DEFAULT_DETECTOR, one_of(*DETECTORS))
 
     def validate(self) -> None:
         if isinstance(self.source, Path) and not self.source.exists():

@@ -162,3 +162,24 @@ def test_listen_profile_fuses_the_camera_face_into_utterance_events(tmp_path: Pa
     assert len(speech_events) == 2
     assert all(set(e["modalities"]) == {"speech", "face"} for e in speech_events)
     assert all(abs(sum(e["scores"].values()) - 1) < 1e-3 for e in events)
+
+
+def test_the_x86_profile_runs_end_to_end_from_a_virtual_microphone_and_a_camera_source(
+        tmp_path: Path, two_utterances_wav, camera_folder: Path) -> None:
+    from test_listen import virtual_microphone
+
+    path, _ = two_utterances_wav
+    audio, _ = sf.read(path, dtype="float32")
+    (camera_folder / "b.jpg").unlink()
+    for k in range(40):
+        shutil.copy(FACE, camera_folder / f"f{k:02d}.jpg")
+    env = virtual_microphone(tmp_path, audio)
+    proc = run_cli("listen", "--profile", "x86", "--camera", str(camera_folder), "--json",
+                   "--duration", f"{audio.size / 16000 + 1:.1f}", env=env, timeout=180)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    speech_events = [e for e in events if "speech" in e["modalities"]]
+    assert len(speech_events) == 2
+    for event in speech_events:
+        assert {"speech", "face"} <= set(event["modalities"]) and event["t_start"] < event["t_end"]
+        assert event["label"] in event["scores"] and abs(sum(event["scores"].values()) - 1) < 1e-3

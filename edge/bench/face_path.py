@@ -14,7 +14,7 @@ import numpy as np
 
 from edge.bench import SAMPLE_FACE
 from edge.face.analysis import analyze_faces
-from edge.face.detect import make_detector
+from edge.face.detect import DEFAULT_DETECTOR, make_detector
 from edge.face.image import load_grey_image
 from edge.face.model import FaceEmotionModel
 from edge.runtime import TFLiteModel
@@ -62,11 +62,12 @@ def face_path(runs: int, warmup: int, precision: str = "int8") -> dict:
     cv2.setNumThreads(1)
     frame = sample_frame()
     model = FaceEmotionModel.load(precision=precision, threads=1)
-    detector = make_detector("blazeface", threads=1)
+    detector = make_detector(DEFAULT_DETECTOR, threads=1)
     faces = len(analyze_faces(frame, model, detector).faces)
     frame_ms = _times_ms(lambda: analyze_faces(frame, model, detector), runs, warmup)
     crop = np.full((model.size, model.size), 128, np.uint8)
     out = {"frame": [FRAME_W, FRAME_H], "faces_in_frame": faces, "threads": 1, "precision": precision,
+           "detector": DEFAULT_DETECTOR,
            "median_ms": float(np.median(frame_ms)), "p90_ms": float(np.percentile(frame_ms, 90)),
            "fps": float(1000.0 / np.median(frame_ms)),
            "classify_median_ms": float(np.median(_times_ms(lambda: model.probs(crop), runs, warmup)))}

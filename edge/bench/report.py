@@ -63,7 +63,7 @@ def face_tables(results: dict) -> list[Table]:
     if "face_path" not in results:
         return []
     f = results["face_path"]
-    rows = [[f"edge-emotion {f['precision']} + BlazeFace", f"{f['frame'][0]}x{f['frame'][1]}",
+    rows = [[f"edge-emotion {f['precision']} + {f['detector']}", f"{f['frame'][0]}x{f['frame'][1]}",
              str(f["faces_in_frame"]), f"{f['median_ms']:.3f} / {f['p90_ms']:.3f}", f"{f['fps']:.0f}",
              f"{f['classify_median_ms']:.3f}", ""]]
     if "fer_baseline" in f:

@@ -16,6 +16,8 @@ from edge.manifest import MODELS_DIR, Manifest, load_manifest
 from edge.runtime import TFLiteModel
 
 DETECTORS = ("blazeface", "blazeface-full", "cascade")
+# benchmarks/results/face/detection.json: best mean recall over near (64-160 px in 320x240) and small (32-96 px in
+# 640x480) faces within the false-positive and 30 frames/s budgets; no detector within budget finds small faces
 DEFAULT_DETECTOR = "blazeface"
 BLAZEFACE_MANIFESTS = {"blazeface": MODELS_DIR / "face_detector_blazeface.json",
                        "blazeface-full": MODELS_DIR / "face_detector_blazeface_full.json"}
@@ -153,8 +155,7 @@ def _check_model(model: TFLiteModel, grid: AnchorGrid, anchors: int, path: Path)
 
 
 class BlazeFaceDetector:
-    """MediaPipe BlazeFace decoded in numpy; the manifest picks the model (short range: faces within ~2 m,
-    spanning >~15% of the longer side; full range: faces within ~5 m)."""
+    """MediaPipe BlazeFace decoded in numpy; the manifest picks short range (~2 m) or full range (MediaPipe: ~5 m)."""
 
     def __init__(self, manifest_path: str | Path | None = None, threads: int = 1, backend: str = "auto",
                  min_score: float = 0.5, iou: float = 0.3) -> None:

@@ -18,6 +18,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from edge.face.preprocess import face_batch  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from training.face.augment import augment_batch  # noqa: E402
 from training.face.data import load_split  # noqa: E402
@@ -53,12 +54,13 @@ def train(out: Path, seed: int, recipe: dict) -> dict:
     history_file = out / "history.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
     y_onehot = keras.utils.to_categorical(y_train, len(CANONICAL_LABELS))
+    val_inputs = face_batch(x_val)
     for epoch in range(int(epoch_var.numpy()), recipe["epochs"]):
         rng = np.random.default_rng([seed, epoch])
         xs = augment_batch(x_train, rng, rotate_deg=recipe["rotate_deg"], occlude_prob=recipe["occlude_prob"])
-        fit = model.fit(xs[..., None].astype(np.float32), y_onehot, batch_size=recipe["batch_size"],
+        fit = model.fit(face_batch(xs), y_onehot, batch_size=recipe["batch_size"],
                         epochs=1, verbose=0, shuffle=True)
-        pred = model.predict(x_val[..., None].astype(np.float32), batch_size=256, verbose=0).argmax(axis=1)
+        pred = model.predict(val_inputs, batch_size=256, verbose=0).argmax(axis=1)
         val_acc = float((pred == y_val).mean())
         history.append({"epoch": epoch + 1, "loss": fit.history["loss"][0], "val_acc": val_acc})
         if val_acc >= max(h["val_acc"] for h in history):
@@ -68,7 +70,7 @@ def train(out: Path, seed: int, recipe: dict) -> dict:
         history_file.write_text(json.dumps(history, indent=1))
         print(f"epoch {epoch + 1}: loss {history[-1]['loss']:.3f} public_test acc {100 * val_acc:.2f}", flush=True)
     model.load_weights(out / "best.h5")
-    pred = model.predict(x_val[..., None].astype(np.float32), batch_size=256, verbose=0).argmax(axis=1)
+    pred = model.predict(val_inputs, batch_size=256, verbose=0).argmax(axis=1)
     best = max(history, key=lambda h: h["val_acc"])
     metrics = {"seed": seed, "recipe": recipe, "params": model.count_params(), "best_epoch": best["epoch"],
                "keras_float": summarise(y_val, pred, CANONICAL_LABELS)}
