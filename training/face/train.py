@@ -16,7 +16,6 @@ from pathlib import Path
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from edge.face.preprocess import face_batch  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
@@ -25,6 +24,7 @@ from training.face.data import load_split  # noqa: E402
 from training.face.model import build_model, keras  # noqa: E402
 from training.metrics import summarise  # noqa: E402
 from training.recipe import parse_overrides  # noqa: E402
+from training.resume import compile_resumable  # noqa: E402
 
 RECIPE = {"epochs": 30, "batch_size": 128, "lr": 2e-3, "warmup_epochs": 2, "label_smoothing": 0.1, "width": 1.0,
           "dropout": 0.3, "rotate_deg": 10.0, "occlude_prob": 0.1}
@@ -43,14 +43,7 @@ def train(out: Path, seed: int, recipe: dict) -> dict:
     warmup = recipe["warmup_epochs"] * per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(recipe["lr"] / 20, recipe["epochs"] * per_epoch - warmup,
                                                       alpha=0.01, warmup_target=recipe["lr"], warmup_steps=warmup)
-    optimizer = keras.optimizers.Adam(schedule)
-    model.compile(optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=recipe["label_smoothing"]),
-                  metrics=["accuracy"])
-    epoch_var = tf.Variable(0, dtype=tf.int64)
-    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
-    manager = tf.train.CheckpointManager(ckpt, out / "ckpt", max_to_keep=1)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint)
+    epoch_var, manager = compile_resumable(model, schedule, recipe["label_smoothing"], out / "ckpt")
     history_file = out / "history.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
     y_onehot = keras.utils.to_categorical(y_train, len(CANONICAL_LABELS))

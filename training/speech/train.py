@@ -26,6 +26,7 @@ from edge.audio.features import CONTRACT, FeatureContract, fixed_windows, gain_n
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from training.metrics import summarise  # noqa: E402
 from training.recipe import parse_overrides  # noqa: E402
+from training.resume import compile_resumable  # noqa: E402
 from training.speech.data import RAVDESS_FOLDS, FeatureSet, load_all  # noqa: E402
 from training.speech.model import build_model, keras  # noqa: E402
 
@@ -151,14 +152,7 @@ def train_split(data: FeatureSet, split: str, out: Path, seed: int, recipe: dict
     per_epoch = epoch_clips(train, recipe, np.random.default_rng(0)).size
     steps = recipe["epochs"] * int(np.ceil(per_epoch / recipe["batch_size"]))
     schedule = keras.optimizers.schedules.CosineDecay(recipe["lr"], steps, alpha=0.02)
-    optimizer = keras.optimizers.Adam(schedule)
-    model.compile(optimizer, keras.losses.CategoricalCrossentropy(label_smoothing=recipe["label_smoothing"]),
-                  metrics=["accuracy"])
-    epoch_var = tf.Variable(0, dtype=tf.int64)
-    ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=epoch_var)
-    manager = tf.train.CheckpointManager(ckpt, out / "ckpt", max_to_keep=1)
-    if manager.latest_checkpoint:
-        ckpt.restore(manager.latest_checkpoint)
+    epoch_var, manager = compile_resumable(model, schedule, recipe["label_smoothing"], out / "ckpt")
     weights = class_weights(train.labels)
     done = int(epoch_var.numpy())
     bar = trange(done, recipe["epochs"], desc=split, initial=done, total=recipe["epochs"])
