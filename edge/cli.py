@@ -37,13 +37,19 @@ from edge.text_source import file_sentences
 HUMAN_INPUT_CHARS = 60
 RECONNECT_S = 1.0  # listen --reconnect: first retry delay when the microphone vanishes (doubles up to 8 s)
 CAMERA_WARMUP_S = 3.0  # listening starts after the camera's first analysed frame, or after this long
+_OUTPUT_LOCK = threading.Lock()  # result lines come from the audio and the camera threads
+
+
+def _print_line(line: str, out: TextIO) -> None:
+    """Write one whole result line; the lock keeps the camera and audio threads' lines from interleaving."""
+    with _OUTPUT_LOCK:
+        print(line, file=out, flush=True)
 
 
 def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction, extra: dict | None = None) -> None:
     """Print one result: a contract JSON line (record, label, scores, extra), or a short human-readable line."""
     if as_json:
-        line = json.dumps({**record, **prediction.to_json(), **(extra or {})}, ensure_ascii=False)
-        print(line, file=out, flush=True)
+        _print_line(json.dumps({**record, **prediction.to_json(), **(extra or {})}, ensure_ascii=False), out)
         return
     where = record["input"] if "input" in record else f"row {record['row']}"
     if len(where) > HUMAN_INPUT_CHARS:
@@ -51,7 +57,7 @@ def _emit(out: TextIO, as_json: bool, record: dict, prediction: Prediction, extr
     if "start" in record:
         where += f" [{record['start']:.2f}-{record['end']:.2f} s]"
     top = sorted(prediction.scores.items(), key=lambda kv: -kv[1])[:3]
-    print(f"{where}: {prediction.label}  (" + ", ".join(f"{k} {v:.2f}" for k, v in top) + ")", file=out, flush=True)
+    _print_line(f"{where}: {prediction.label}  (" + ", ".join(f"{k} {v:.2f}" for k, v in top) + ")", out)
 
 
 def _error(message: str) -> None:
@@ -117,19 +123,23 @@ def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
     return lambda path: analyze_faces(load_grey_image(path), model, detector).to_json()
 
 
-def _audio_analyser(args: argparse.Namespace) -> Callable[[str], tuple[dict, list[tuple[dict, Prediction]]]]:
-    """Audio path -> (the speech line's fields, [(segment record, prediction)]); --transcribe adds the transcript."""
+AudioOutcome = tuple[Prediction, dict, list[tuple[dict, Prediction]]]
+
+
+def _audio_analyser(args: argparse.Namespace) -> Callable[[str], AudioOutcome]:
+    """Audio path -> (whole-file prediction, extra fields, [(segment record, prediction)]); --transcribe's
+    transcript and text result are the extra fields."""
     model = _load_model(args)
     vad = make_vad(args.vad)
     transcribe = (Transcriber(), _load_text_model(args)) if args.transcribe else None
 
-    def analyse(path: str) -> tuple[dict, list[tuple[dict, Prediction]]]:
+    def analyse(path: str) -> AudioOutcome:
         audio = load_audio(path)
         result = analyze_audio(model, audio, vad)
         extra = _transcription(*transcribe, audio) if transcribe else {}
         segments = [({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
                     for k, (utt, pred) in enumerate(result.segments)] if args.segments else []
-        return {**result.overall.to_json(), **extra}, segments
+        return result.overall, extra, segments
 
     return analyse
 
@@ -137,9 +147,9 @@ def _audio_analyser(args: argparse.Namespace) -> Callable[[str], tuple[dict, lis
 def _print_face(path: str, fields: dict, as_json: bool) -> None:
     """One image's line: the contract JSON, or the largest face's label and the face count."""
     if as_json:
-        print(json.dumps({"input": path, "modality": "face", **fields}), flush=True)
+        _print_line(json.dumps({"input": path, "modality": "face", **fields}), sys.stdout)
     else:
-        print(f"{path}: {fields['label'] or 'no face'}  ({len(fields['faces'])} face(s))", flush=True)
+        _print_line(f"{path}: {fields['label'] or 'no face'}  ({len(fields['faces'])} face(s))", sys.stdout)
 
 
 def analyze_paths(args: argparse.Namespace) -> int:
@@ -167,9 +177,8 @@ def analyze_paths(args: argparse.Namespace) -> int:
         if kind == "face":
             _print_face(path, outcome, args.json)
             continue
-        fields, segments = outcome
-        prediction = Prediction(fields.pop("label"), fields.pop("scores"))
-        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, prediction, extra=fields or None)
+        prediction, extra, segments = outcome
+        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, prediction, extra=extra or None)
         for record, pred in segments:
             _emit(sys.stdout, args.json, {"input": path, "modality": "speech", **record}, pred)
     broken = [exc for exc in analysers.values() if isinstance(exc, EdgeEmotionError)]
@@ -213,14 +222,8 @@ def _report_drops(mic: Microphone, faces: FaceTrack | None) -> None:
 
 
 def _face_event_printer(as_json: bool) -> Callable[[float, FaceResult], None]:
-    """Print one face event per analysed camera frame (stdout is shared with the audio thread: one lock)."""
-    lock = threading.Lock()
-
-    def show(t: float, result: FaceResult) -> None:
-        with lock:
-            _print_face("camera", {"t": round(t, 3), **result.to_json()}, as_json)
-
-    return show
+    """Print one face event per analysed camera frame (from the camera thread)."""
+    return lambda t, result: _print_face("camera", {"t": round(t, 3), **result.to_json()}, as_json)
 
 
 def listen_with_profile(args: argparse.Namespace) -> int:

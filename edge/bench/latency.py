@@ -1,6 +1,7 @@
 """Per-invoke latency of one model through the runtime's TFLiteModel, on random inputs of its input shape."""
 
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -17,18 +18,21 @@ def random_input(model: TFLiteModel, manifest: Manifest, rng: np.random.Generato
     return rng.standard_normal(model.input_shape).astype(np.float32)
 
 
-def invoke_times_ms(model: TFLiteModel, x: np.ndarray, invokes: int, warmup: int) -> np.ndarray:
-    """Wall time (ms) of ``invokes`` state-reset + invoke calls, after ``warmup`` untimed ones."""
+def times_ms(call: Callable[[], object], runs: int, warmup: int) -> np.ndarray:
+    """Wall time (ms) of ``runs`` calls of ``call``, after ``warmup`` untimed ones."""
     for _ in range(warmup):
-        model.reset_state()
-        model(x)
-    times = np.empty(invokes)
-    for i in range(invokes):
+        call()
+    times = np.empty(runs)
+    for i in range(runs):
         start = time.perf_counter()
-        model.reset_state()
-        model(x)
+        call()
         times[i] = time.perf_counter() - start
     return times * 1000.0
+
+
+def invoke_times_ms(model: TFLiteModel, x: np.ndarray, invokes: int, warmup: int) -> np.ndarray:
+    """Wall time (ms) of ``invokes`` state-reset + invoke calls, after ``warmup`` untimed ones."""
+    return times_ms(lambda: (model.reset_state(), model(x)), invokes, warmup)
 
 
 def latency(manifest: Manifest, threads: int, invokes: int, warmup: int, seed: int = 0) -> dict:

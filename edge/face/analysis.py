@@ -32,6 +32,5 @@ def analyze_faces(grey: np.ndarray, model: FaceEmotionModel, detector: FaceDetec
     if detector is None:
         h, w = grey.shape
         return FaceResult([(FaceBox(0, 0, w, h, 1.0), model.predict(grey))])
-    boxes = sorted(detector.detect(grey), key=lambda b: -b.w * b.h)
     return FaceResult([(box, model.predict(square_crop(grey, (box.x, box.y, box.w, box.h), model.crop_margin)))
-                       for box in boxes])
+                       for box in detector.detect(grey)])  # FaceDetector returns the largest first

@@ -57,7 +57,8 @@ class OpenCVSource:
         ok, frame = self._cap.read()
         if not ok or frame is None:
             return None
-        return frame if frame.ndim == 2 else cv2_module().cvtColor(frame, cv2_module().COLOR_BGR2GRAY)
+        cv2 = cv2_module()
+        return frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
     def close(self) -> None:
         if self._cap is not None:

@@ -80,10 +80,6 @@ class FaceTrack:
         for thread in self._threads:
             thread.join(timeout)
 
-    @property
-    def running(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
-
     def _open(self, after_fault: bool = False) -> bool:
         """Open the source, retrying a live camera with backoff until it opens or the track stops;
         a reopening after a failure (``after_fault``, or a failed first try) is reported when it works."""

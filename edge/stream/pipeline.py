@@ -94,5 +94,4 @@ class UtterancePipeline:
         seen = self.faces.recent(self.face_window_s)
         if seen is None:
             return None
-        return self._publish(max(0.0, t - self.face_window_s), t, {"face": seen},
-                             {"face": seen.prediction.to_json()}, {})
+        return self._publish(max(0.0, t - self.face_window_s), t, *gather({"face": lambda: seen}), {})

@@ -55,13 +55,22 @@ def _wanted(name: str) -> tuple[str, str] | None:
     return None
 
 
-def _git_blobs(git_dir: Path) -> list[tuple[str, bytes]]:
-    """(path, bytes) of every readable archive image in a bare git mirror, via one cat-file batch."""
-    listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "HEAD"],
-                             check=True, capture_output=True, text=True).stdout.splitlines()
-    entries = [(line.split("\t", 1)[1], line.split()[2]) for line in listing if "\t" in line]
-    entries = [(path, sha) for path, sha in entries if _wanted(path)]
-    proc = subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+def _entries(source: Path, splits: set[str]) -> list[tuple[str, str]]:
+    """(archive path, git blob id or file path) of a copy's images of ``splits``, without reading any bytes."""
+    if (source / "HEAD").exists():  # a bare git mirror
+        listing = subprocess.run(["git", f"--git-dir={source}", "ls-tree", "-r", "HEAD"],
+                                 check=True, capture_output=True, text=True).stdout.splitlines()
+        found = [(line.split("\t", 1)[1], line.split()[2]) for line in listing if "\t" in line]
+    else:
+        found = [(p.relative_to(source).as_posix(), str(p)) for p in sorted(source.rglob("*")) if p.is_file()]
+    return [(path, ref) for path, ref in found if (_wanted(path) or ("", ""))[0] in splits]
+
+
+def _read(source: Path, entries: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    """(path, bytes) of ``entries`` of one copy: one cat-file batch for a git mirror, else the files."""
+    if not (source / "HEAD").exists():
+        return [(path, Path(ref).read_bytes()) for path, ref in entries]
+    proc = subprocess.run(["git", f"--git-dir={source}", "cat-file", "--batch"],
                           input=b"".join(f"{sha}\n".encode() for _, sha in entries),
                           check=True, capture_output=True).stdout
     blobs, pos = [], 0
@@ -79,27 +88,6 @@ def _train_key(path: str) -> tuple[str, str]:
     return parts[-2], parts[-1]
 
 
-def _train_names(source: Path) -> list[str]:
-    """Paths of the training images a copy holds, without reading their bytes."""
-    if (source / "HEAD").exists():
-        listing = subprocess.run(["git", f"--git-dir={source}", "ls-tree", "-r", "--name-only", "HEAD"],
-                                 check=True, capture_output=True, text=True).stdout.splitlines()
-    else:
-        listing = [p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()]
-    return [p for p in listing if (_wanted(p) or ("", ""))[0] == "train"]
-
-
-def _folder_files(root: Path) -> list[tuple[str, bytes]]:
-    """(path, bytes) of every readable archive image under a folder checkout."""
-    return [(p.relative_to(root).as_posix(), p.read_bytes())
-            for p in sorted(root.rglob("*")) if p.is_file() and _wanted(p.relative_to(root).as_posix())]
-
-
-def _readable_files(source: Path) -> list[tuple[str, bytes]]:
-    """The allowed images of a bare git mirror or a folder checkout."""
-    return _git_blobs(source) if (source / "HEAD").exists() else _folder_files(source)
-
-
 def build(source: Path, out: Path, train_source: Path | None = None) -> dict[str, int]:
     """Decode the allowed images of ``source`` into ``out``/{train,public_test}.npz; return split sizes.
 
@@ -108,15 +96,14 @@ def build(source: Path, out: Path, train_source: Path | None = None) -> dict[str
     ~1,580 for its PublicTest images; Laplacian variance 6 against 2,100), which no test image is.
     Training images pixel-identical to a public_test image are dropped.
     """
-    files = [(p, b) for p, b in _readable_files(source) if _wanted(p)[0] == "public_test" or train_source is None]
-    train = []
-    if train_source is not None:
-        train = [(p, b) for p, b in _readable_files(train_source) if _wanted(p)[0] == "train"]
-        expected = {_train_key(p) for p in _train_names(source)}
-        train = [(p, b) for p, b in train if _train_key(p) in expected]
-        if {_train_key(p) for p, _ in train} != expected:
+    if train_source is None:
+        files = _read(source, _entries(source, set(SPLITS)))
+    else:
+        expected = {_train_key(path) for path, _ in _entries(source, {"train"})}
+        train = [(path, ref) for path, ref in _entries(train_source, {"train"}) if _train_key(path) in expected]
+        if {_train_key(path) for path, _ in train} != expected:
             raise ValueError(f"{train_source} lacks some of {source}'s training images")
-    files += train
+        files = _read(source, _entries(source, {"public_test"})) + _read(train_source, train)
     by_split: dict[str, list[tuple[bytes, np.ndarray, int]]] = {s: [] for s in SPLITS}
     for path, raw in files:
         split, cls = _wanted(path)
