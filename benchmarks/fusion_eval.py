@@ -58,6 +58,7 @@ from edge.audio.decode import load_audio
 from edge.errors import TextError
 from edge.fusion import EPS, ModalityResult, calibrated, fuse
 from edge.labels import CANONICAL_LABELS
+from edge.manifest import load_manifest
 from edge.result import Prediction
 from training.paths import CACHE_DIR
 from training.speech.data import RAVDESS_FOLDS
@@ -331,15 +332,15 @@ def speech_pool(shared: Sequence[int], per_label: int | None, runs: Path = RUNS)
 def transcripts(texts: Sequence[str]) -> tuple[dict[str, tuple[str, float]], dict]:
     """(text -> (ASR transcript, confidence)) for espeak-ng speech of each text (asr_impact's first condition:
     voice, rate, no noise, 0.25 s padding) through the shipped pocketsphinx Transcriber; cached."""
+    from edge.asr.sphinx import LM_MANIFEST, Transcriber
+
     name, voice, wpm, snr = ASR_CONDITIONS[0]
-    engine = f"pocketsphinx-{package_version('pocketsphinx')}"
+    engine = f"pocketsphinx-{package_version('pocketsphinx')}-lm-{load_manifest(LM_MANIFEST).sha256[:12]}"
     path = CACHE / f"asr-{voice}-{wpm}-{engine}.json"
     cache = _read_cache(path)
     missing = [t for t in texts if t not in cache]
     if missing:
-        from edge.asr.sphinx import Transcriber
-
-        recogniser = Transcriber()
+        recogniser = Transcriber.load()
         with tempfile.TemporaryDirectory(prefix="asr_") as folder:
             for n, text in enumerate(missing):
                 audio = np.concatenate([PAD, synth(text, voice, Path(folder), wpm), PAD])

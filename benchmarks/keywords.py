@@ -8,8 +8,8 @@ audio we have, so the tuned figures are optimistic) and checked on a 2-fold spea
 phrases, which no clip says, get the threshold at which each fires on at most FALSE_ALARM_BUDGET of the
 clips (never below PHRASE_FLOOR); their recall is measured on espeak-ng carrier sentences. The score mapping
 (logistic of the margin over the threshold) is fitted to whether the reported top-1 keyword was right.
-Transcription: word error rate of full decoding on 30 espeak-ng sentences, with pocketsphinx's en-us LM
-and with a small LM built from the text corpora. Speed is CPU time of one process (one core); memory is the
+Transcription: word error rate of full decoding on 30 espeak-ng sentences, with pocketsphinx's general en-us
+LM and with the shipped conversational LM (training.asr.lm). Speed is CPU time of one process (one core); memory is the
 peak RSS of a fresh process.
 """
 
@@ -37,7 +37,6 @@ from edge.asr.keywords import (DEFAULT_KEYWORDS, DEFAULT_THRESHOLD, SCORE_BIAS, 
 from edge.asr.sphinx import KeywordSpotter, Transcriber
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.bench.agreement import data_root
-from edge.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 PERMISSIVE = 1e-40  # decode threshold: far below any tuned one, so tuning sees every hypothesis
@@ -72,16 +71,18 @@ from edge.asr.keywords import DEFAULT_KEYWORDS
 from edge.asr.sphinx import KeywordSpotter, Transcriber
 from edge.audio.decode import load_audio
 audio = load_audio(sys.argv[2])
-engine = KeywordSpotter(DEFAULT_KEYWORDS) if sys.argv[1] == "keywords" else Transcriber(*sys.argv[3:])
+engines = {"keywords": lambda: KeywordSpotter(DEFAULT_KEYWORDS), "general-lm": Transcriber, "shipped-lm": Transcriber.load}
+engine = engines[sys.argv[1]]()
 engine.recognize(audio)
 from edge.bench.processes import peak_rss_mb
 print(peak_rss_mb())
 """
 
 
-def peak_rss_mb(kind: str, clip: Path, *paths: Path) -> float:
-    """Peak RSS (MB) of a fresh process that loads one engine and decodes ``clip`` (edge.bench's measure)."""
-    proc = subprocess.run([sys.executable, "-c", PROBE, kind, str(clip), *map(str, paths)], capture_output=True,
+def peak_rss_mb(kind: str, clip: Path) -> float:
+    """Peak RSS (MB) of a fresh process that loads one engine (keywords, general-lm or shipped-lm) and decodes
+    ``clip`` (edge.bench's measure)."""
+    proc = subprocess.run([sys.executable, "-c", PROBE, kind, str(clip)], capture_output=True,
                           text=True, cwd=REPO, check=True)
     return float(proc.stdout.split()[-1])
 
@@ -273,36 +274,6 @@ def keyword_benchmark(root: Path, folder: Path) -> dict:
 
 # ---------------------------------------------------------------- transcription
 
-def small_lm(root: Path, folder: Path) -> tuple[Path, Path, int] | None:
-    """Trigram LM + matching dictionary from the text corpora's training sentences (dair-ai, MELD), restricted
-    to CMUdict words; None when the corpora are absent."""
-    from pocketsphinx import get_model_path
-    from pocketsphinx.lm import ArpaBoLM
-
-    corpora = [root / "dair_emotion" / "train.jsonl", root / "meld_text" / "train.jsonl"]
-    if not all(p.is_file() for p in corpora):
-        return None
-    entries: dict[str, list[str]] = {}
-    for line in Path(get_model_path("en-us/cmudict-en-us.dict")).read_text(encoding="ascii").splitlines():
-        entries.setdefault(line.split(" ", 1)[0].split("(")[0], []).append(line)
-    sentences = []
-    for path in corpora:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            words = [w for w in normalise(json.loads(line)["text"]) if w in entries]
-            if words:
-                sentences.append(" ".join(words))
-    leaked = set(sentences) & set(SENTENCES)
-    if leaked:
-        raise ConfigError(f"test sentences occur in the LM corpora: {sorted(leaked)}")
-    model = ArpaBoLM(add_start=True, text="\n".join(sentences))
-    model.compute()
-    lm, dictionary = folder / "small.arpa", folder / "small.dict"
-    model.write_file(str(lm))
-    vocabulary = sorted({w for s in sentences for w in s.split()})
-    dictionary.write_text("".join(line + "\n" for w in vocabulary for line in entries[w]), encoding="ascii")
-    return lm, dictionary, len(vocabulary)
-
-
 def transcription(name: str, transcriber: Transcriber, clips: list[tuple[str, str, np.ndarray]]) -> dict:
     """WER (overall and per voice) and CPU real-time factor of one transcriber on the synthetic sentences."""
     errors: dict[str, list[int]] = {v: [0, 0] for v in VOICES}
@@ -323,22 +294,16 @@ def transcription(name: str, transcriber: Transcriber, clips: list[tuple[str, st
             "rtf_cpu": cpu / audio_s, "examples": examples}
 
 
-def transcription_benchmark(root: Path, folder: Path) -> list[dict]:
-    """Full decoding with the bundled en-us LM, and with the small corpus LM when the text corpora exist."""
+def transcription_benchmark(folder: Path) -> list[dict]:
+    """Full decoding with the wheel's general en-us LM and with the shipped conversational LM (edge/models)."""
     clips = [(text, VOICES[i % len(VOICES)], speech(text, VOICES[i % len(VOICES)], folder))
              for i, text in enumerate(SENTENCES)]
     probe_clip = folder / "probe.wav"
     sf.write(probe_clip, clips[0][2], SAMPLE_RATE)
-    results = [{**transcription("en-us (bundled, 3-gram)", Transcriber(), clips),
-                "rss_mb": peak_rss_mb("transcribe", probe_clip)}]
-    built = small_lm(root, folder)
-    if built:
-        lm, dictionary, vocabulary = built
-        name = f"text corpora ({vocabulary} words, 3-gram)"
-        results.append({**transcription(name, Transcriber(lm, dictionary), clips),
-                        "rss_mb": peak_rss_mb("transcribe", probe_clip, lm, dictionary),
-                        "lm_mb": lm.stat().st_size / 1e6})
-    return results
+    return [{**transcription("en-us (pocketsphinx wheel, general 3-gram)", Transcriber(), clips),
+             "rss_mb": peak_rss_mb("general-lm", probe_clip)},
+            {**transcription("shipped conversational 3-gram (6k words)", Transcriber.load(), clips),
+             "rss_mb": peak_rss_mb("shipped-lm", probe_clip)}]
 
 
 # ---------------------------------------------------------------- report
@@ -413,7 +378,7 @@ def main() -> None:
         if "keywords" not in skipped:
             results["keywords"] = keyword_benchmark(root / "speech_commands", Path(tmp))
         if "transcription" not in skipped:
-            results["transcription"] = transcription_benchmark(root, Path(tmp))
+            results["transcription"] = transcription_benchmark(Path(tmp))
     results["cpu_seconds"] = sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
                                  for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     args.out.parent.mkdir(parents=True, exist_ok=True)

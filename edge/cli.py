@@ -13,6 +13,7 @@ import numpy as np
 from edge import __version__
 from edge.analysis import analyze_audio
 from edge.asr.sphinx import Transcriber
+from edge.asr.spotting import ENGINES
 from edge.asr.words import Recognizer, Transcript
 from edge.audio.decode import load_audio
 from edge.audio.microphone import Microphone
@@ -131,7 +132,7 @@ def _audio_analyser(args: argparse.Namespace) -> Callable[[str], AudioOutcome]:
     transcript and text result are the extra fields."""
     model = _load_model(args)
     vad = make_vad(args.vad)
-    transcribe = (Transcriber(), _load_text_model(args)) if args.transcribe else None
+    transcribe = (Transcriber.load(), _load_text_model(args)) if args.transcribe else None
 
     def analyse(path: str) -> AudioOutcome:
         audio = load_audio(path)
@@ -275,10 +276,9 @@ def cmd_listen(args: argparse.Namespace) -> int:
 
 def cmd_keywords(args: argparse.Namespace) -> int:
     """Spot keywords in each audio file: one line each with times and scores; exit 1 if any input failed."""
-    from edge.asr.keywords import keyword_thresholds  # imported here so the other commands never load ASR code
-    from edge.asr.sphinx import KeywordSpotter
+    from edge.asr.spotting import keyword_spotter  # imported here so the other commands never load ASR code
 
-    spotter = KeywordSpotter(keyword_thresholds(args.keywords))
+    spotter = keyword_spotter(args.keywords, args.engine, args.threads)
     failed = 0
     for path in args.paths:
         try:
@@ -366,14 +366,18 @@ def build_parser() -> argparse.ArgumentParser:
     fuse.add_argument("--manifest", required=True, metavar="FILE.csv", help="the CSV of inputs")
     fuse.set_defaults(func=cmd_fuse)
 
-    spot = sub.add_parser("keywords", help="spot keywords and phrases in audio files (needs the asr extra)",
+    spot = sub.add_parser("keywords", help="spot keywords and phrases in audio files",
                           description="Print the keywords heard in each audio file, with start and end (seconds) "
-                                      "and a score in 0..1; recognition runs on the device (pocketsphinx).")
+                                      "and a score in 0..1, all on the device: the trained keyword network for "
+                                      "its ten Speech Commands words, pocketsphinx (the asr extra) for the rest.")
     spot.add_argument("paths", nargs="+", metavar="PATH", help="audio files (WAV/FLAC/OGG, 4-384 kHz)")
     spot.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     spot.add_argument("--keywords", default=None, metavar="W1,W2,...",
                       help="comma-separated words or phrases to spot instead of the default list (commands such as "
                            "stop, left, yes and emotional words and phrases such as happy, help me, thank you)")
+    spot.add_argument("--engine", choices=ENGINES, default="auto",
+                      help="auto: the network for the words it knows, pocketsphinx for the rest (default)")
+    spot.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
     spot.set_defaults(func=cmd_keywords)
 
     bench = sub.add_parser("benchmark", help="measure size, latency, memory, real-time factor and cold start",

@@ -1,8 +1,9 @@
-"""On-device keyword spotting and transcription on synthesised speech: the `keywords` JSON contract, keyword
-overrides, bad inputs in a batch, the missing-extra error, and what transcription hears."""
+"""On-device keyword spotting (pocketsphinx engine) and transcription on synthesised speech: the `keywords` JSON
+contract, keyword overrides, bad inputs in a batch, the missing-extra error, and what transcription hears."""
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,7 @@ def heard(proc: subprocess.CompletedProcess) -> dict[str, list[dict]]:
 
 @needs_pocketsphinx
 def test_a_spoken_default_keyword_is_reported_with_its_time_and_score(stop_wav: Path) -> None:
-    proc = run_cli("keywords", "--json", str(stop_wav))
+    proc = run_cli("keywords", "--json", "--engine", "pocketsphinx", str(stop_wav))
     assert proc.returncode == 0 and proc.stderr == ""  # pocketsphinx's C logging stays silent
     [found] = heard(proc)[str(stop_wav)]
     assert set(found) == {"word", "start", "end", "score"} and found["word"] == "stop"
@@ -61,7 +62,8 @@ def test_a_spoken_default_keyword_is_reported_with_its_time_and_score(stop_wav: 
 def test_keywords_option_replaces_the_default_list(stop_wav: Path, lovely_wav: Path) -> None:
     default = heard(run_cli("keywords", "--json", str(lovely_wav)))[str(lovely_wav)]
     assert "lovely" not in {k["word"] for k in default}
-    proc = run_cli("keywords", "--json", "--keywords", "Lovely, stop", str(stop_wav), str(lovely_wav))
+    proc = run_cli("keywords", "--json", "--engine", "pocketsphinx", "--keywords", "Lovely, stop", str(stop_wav),
+                   str(lovely_wav))
     assert proc.returncode == 0, proc.stderr
     found = heard(proc)
     assert [k["word"] for k in found[str(stop_wav)]] == ["stop"]
@@ -81,7 +83,7 @@ def test_speech_without_keywords_gives_an_empty_list(tmp_path: Path) -> None:
 def test_a_corrupt_file_gives_one_error_line_and_the_batch_goes_on(tmp_path: Path, stop_wav: Path) -> None:
     junk = tmp_path / "junk.wav"
     junk.write_bytes(np.random.default_rng(3).bytes(4000))
-    proc = run_cli("keywords", "--json", str(junk), str(stop_wav))
+    proc = run_cli("keywords", "--json", "--engine", "pocketsphinx", str(junk), str(stop_wav))
     assert proc.returncode == 1
     [error] = proc.stderr.strip().splitlines()
     assert error.startswith(f"edge-emotion: error: {junk}: not a readable audio file")
@@ -112,11 +114,27 @@ def test_transcription_hears_most_words_of_a_clear_sentence(tmp_path: Path) -> N
 
     said = "that was a wonderful surprise"
     audio = load_audio(spoken(said, tmp_path))
-    words = Transcriber().recognize(audio)
+    words = Transcriber.load().recognize(audio)
     hyp = [w.word for w in words]
     assert np.mean([w in hyp for w in said.split()]) >= 0.6, hyp
     assert all(0 <= w.start < w.end <= audio.size / 16000 and 0 <= w.score <= 1 for w in words)
     assert [w.start for w in words] == sorted(w.start for w in words)
+
+
+@needs_pocketsphinx
+@pytest.mark.parametrize("part", ["model_file", "dictionary_file"])
+def test_a_tampered_language_model_or_dictionary_is_refused(tmp_path: Path, part: str) -> None:
+    from edge.asr.sphinx import LM_MANIFEST, Transcriber
+    from edge.errors import ModelError
+
+    spec = json.loads(LM_MANIFEST.read_text())
+    files = {"model_file": spec["model_file"], "dictionary_file": spec["features"]["dictionary_file"]}
+    for name in (LM_MANIFEST.name, *files.values()):
+        shutil.copy(LM_MANIFEST.parent / name, tmp_path / name)
+    with (tmp_path / files[part]).open("ab") as fh:
+        fh.write(b"zzqxv Z Z\n")
+    with pytest.raises(ModelError, match="sha256"):
+        Transcriber.load(tmp_path / LM_MANIFEST.name)
 
 
 @needs_pocketsphinx

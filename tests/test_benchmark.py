@@ -65,7 +65,7 @@ def test_audio_path_cold_start_and_agreement_are_measured(quick_run) -> None:
 def test_targets_are_judged_and_every_one_is_printed_as_pass_or_miss(quick_run) -> None:
     proc, results, _ = quick_run
     targets = {t["name"]: t for t in results["targets"]}
-    assert len(targets) == 6  # speech and face latency ratios, RSS, face path, audio RTF, cold start
+    assert len(targets) == 7  # speech, face and keyword latency ratios, RSS, face path, audio RTF, cold start
     ratio = targets["speech int8/float32 latency (1 thread)"]
     int8, float32 = ({m["name"]: m for m in results["models"]}[n]["latency"][0]["median_ms"] for n in SPEECH_MODELS)
     assert ratio["value"] == pytest.approx(int8 / float32) and ratio["limit"] == 0.5

@@ -1,7 +1,8 @@
 """PocketSphinx 5.1.1 engines (the `asr` extra): keyword spotting with per-keyword thresholds, and transcription.
 
-Both use the en-US acoustic model, CMUdict and language model that ship inside the pocketsphinx wheel, so
-nothing is downloaded. Every decoder gets loglevel FATAL, which keeps the C library silent on stderr.
+Both use the en-US acoustic model inside the pocketsphinx wheel; transcription uses our small conversational
+LM and dictionary from edge/models (sha256-checked; training.asr.lm), or the wheel's general en-us LM on
+request. Nothing is downloaded. Every decoder gets loglevel FATAL, which keeps the C library silent on stderr.
 """
 
 import math
@@ -15,7 +16,8 @@ import numpy as np
 from edge.asr.keywords import Detection, select
 from edge.asr.words import Word
 from edge.audio.decode import SAMPLE_RATE
-from edge.errors import ConfigError
+from edge.errors import ConfigError, ModelError
+from edge.manifest import MODELS_DIR, load_manifest, sha256_of
 
 FRAME_RATE = 100  # pocketsphinx feature frames per second
 # kws_search.c (5.1.1) reports a detection's score as (log ratio >> SENSCR_SHIFT) - KWS_MAX, in log base LOG_BASE
@@ -23,6 +25,7 @@ _KWS_MAX = 1500
 _SENSCR_SHIFT = 10
 _LOG_BASE = 1.0001
 _QUIET = {"loglevel": "FATAL"}
+LM_MANIFEST = MODELS_DIR / "asr_lm.json"
 
 
 def _pocketsphinx() -> ModuleType:
@@ -100,21 +103,39 @@ class KeywordSpotter:
 
 
 class Transcriber:
-    """Free transcription with an n-gram language model (default: the wheel's en-us LM and CMUdict); a word's
-    score is its lattice posterior. The decoder is reused (loading the LM takes ~0.3 s), so a result can shift
-    slightly with the utterance decoded before it."""
+    """Free transcription with an n-gram language model; a word's score is its lattice posterior.
 
-    def __init__(self, lm: str | Path | None = None, dictionary: str | Path | None = None) -> None:
+    ``Transcriber.load()`` is what ships (small conversational LM, ~18 MB above the interpreter);
+    ``Transcriber()`` uses the wheel's general en-us LM and CMUdict (~100 MB). The decoder is reused
+    (loading an LM takes up to 0.3 s), so a result can shift slightly with the utterance decoded before it.
+    """
+
+    def __init__(self, lm: str | Path | None = None, dictionary: str | Path | None = None,
+                 language_weight: float | None = None, word_insertion_penalty: float | None = None) -> None:
         ps = _pocketsphinx()
         paths = {key: str(path) for key, path in (("lm", lm), ("dict", dictionary)) if path is not None}
         for path in paths.values():
             if not Path(path).is_file():
                 raise ConfigError(f"{path}: no such file")
+        weights = {key: value for key, value in (("lw", language_weight), ("wip", word_insertion_penalty))
+                   if value is not None}
         try:
-            self._decoder = ps.Decoder(**paths, **_QUIET)
+            self._decoder = ps.Decoder(**paths, **weights, **_QUIET)
         except RuntimeError:
             what = " / ".join(paths.values()) or "its bundled models"
             raise ConfigError(f"pocketsphinx cannot load {what}") from None
+
+    @classmethod
+    def load(cls, manifest_path: str | Path | None = None) -> "Transcriber":
+        """The shipped LM and dictionary (or those ``manifest_path`` names), both sha256-verified."""
+        manifest = load_manifest(manifest_path or LM_MANIFEST)
+        if manifest.modality != "asr_lm":
+            raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'asr_lm'")
+        spec = manifest.features
+        dictionary = manifest.path.parent / spec["dictionary_file"]
+        if not dictionary.is_file() or sha256_of(dictionary) != spec["dictionary_sha256"]:
+            raise ModelError(f"{dictionary}: pronunciation dictionary missing or its sha256 differs from the manifest")
+        return cls(manifest.model_path, dictionary, spec["language_weight"], spec["word_insertion_penalty"])
 
     def recognize(self, audio: np.ndarray) -> list[Word]:
         """Words of one utterance in time order; silence, noise and sentence markers are left out."""

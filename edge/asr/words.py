@@ -34,6 +34,19 @@ class Transcript:
         return cls(" ".join(w.word for w in words), float(np.mean([w.score for w in words])) if words else 0.0)
 
 
+class Span(Protocol):
+    """Anything with a start and an end in seconds: a word, or an engine's raw hypothesis."""
+
+    start: float
+    end: float
+
+
+def overlaps(a: Span, b: Span) -> bool:
+    """True when two spans share more than half of the shorter one: they compete for the same sound."""
+    shared = min(a.end, b.end) - max(a.start, b.start)
+    return shared > 0.5 * min(a.end - a.start, b.end - b.start)
+
+
 class Recognizer(Protocol):
     """An engine (keyword spotter, transcriber, a future trained KWS network) that turns audio into words."""
 

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from typing import Callable
 
-from edge.asr.keywords import keyword_thresholds
-from edge.asr.sphinx import KeywordSpotter, Transcriber
+from edge.asr.sphinx import Transcriber
+from edge.asr.spotting import keyword_spotter
 from edge.asr.words import Recognizer
 from edge.audio.microphone import Microphone
 from edge.audio.vad import UtteranceSegmenter, make_vad
@@ -41,7 +41,7 @@ def _text_branch(profile: Profile) -> tuple[TextEmotionModel | None, Recognizer 
     try:
         text = TextEmotionModel.load(precision=profile.models.text, threads=profile.runtime.threads,
                                      backend=profile.runtime.backend)
-        return text, Transcriber()
+        return text, Transcriber.load()
     except EdgeEmotionError as exc:
         warn(f"profile {profile.name}: running without the text modality ({exc})")
         return None, None
@@ -49,11 +49,11 @@ def _text_branch(profile: Profile) -> tuple[TextEmotionModel | None, Recognizer 
 
 def _keyword_spotter(profile: Profile) -> Recognizer | None:
     """The keyword spotter for the profile's word list (None when the list is empty, or with one warning
-    when pocketsphinx cannot load)."""
+    when an engine it needs cannot load)."""
     if not profile.keywords.words:
         return None
     try:
-        return KeywordSpotter(keyword_thresholds(",".join(profile.keywords.words)))
+        return keyword_spotter(",".join(profile.keywords.words), threads=profile.runtime.threads)
     except EdgeEmotionError as exc:
         warn(f"profile {profile.name}: running without keyword spotting ({exc})")
         return None

@@ -1,0 +1,48 @@
+"""Keyword spotting with the better engine per keyword: the trained network for the words it knows,
+pocketsphinx (the `asr` extra) for every other word or phrase. ``engine`` forces one of them."""
+
+from typing import Sequence
+
+import numpy as np
+
+from edge.asr.keyword_net import KeywordNetwork, default_keyword_manifest
+from edge.asr.keywords import keyword_thresholds
+from edge.asr.words import Recognizer, Word
+from edge.errors import ConfigError
+from edge.manifest import load_manifest
+
+ENGINES = ("auto", "network", "pocketsphinx")
+
+
+class CombinedSpotter:
+    """Several keyword engines on the same utterance, their words merged in time order."""
+
+    def __init__(self, engines: Sequence[Recognizer]) -> None:
+        self.engines = list(engines)
+
+    def recognize(self, audio: np.ndarray) -> list[Word]:
+        """Every engine's keywords for one utterance, sorted by start time."""
+        return sorted((w for engine in self.engines for w in engine.recognize(audio)), key=lambda w: w.start)
+
+
+def keyword_spotter(spec: str | None = None, engine: str = "auto", threads: int = 1) -> CombinedSpotter:
+    """The spotter for a comma-separated keyword list (None: the default list).
+
+    auto: the network takes the words it knows, pocketsphinx the rest; network: only the network
+    (ConfigError for a word it does not know); pocketsphinx: every word through pocketsphinx.
+    """
+    if engine not in ENGINES:
+        raise ConfigError(f"keyword engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    wanted = keyword_thresholds(spec)
+    manifest = None if engine == "pocketsphinx" else load_manifest(default_keyword_manifest())
+    known = set(manifest.features["classes"]) if manifest else set()
+    network_words = [w for w in wanted if w in known or engine == "network"]
+    rest = {w: t for w, t in wanted.items() if w not in network_words}
+    engines: list[Recognizer] = []
+    if manifest and network_words:
+        engines.append(KeywordNetwork(manifest, network_words, threads))
+    if rest:
+        from edge.asr.sphinx import KeywordSpotter  # only when a word needs it: the asr extra is optional
+
+        engines.append(KeywordSpotter(rest))
+    return CombinedSpotter(engines)

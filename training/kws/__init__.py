@@ -1,0 +1,1 @@
+"""Keyword spotting: Speech Commands training clips for the ten-keyword spotter."""
