@@ -117,7 +117,7 @@ def test_accuracy_and_false_accepts_on_a_slice_of_the_test_speakers() -> None:
             for r in rows]
     keyword = [label in heard[:1] for label, heard in said if not label.startswith("_")]
     other = [bool(heard) for label, heard in said if label.startswith("_")]
-    assert np.mean(keyword) >= 0.65 and np.mean(other) <= 0.15  # measured 0.74 and 0.10
+    assert np.mean(keyword) >= 0.6 and np.mean(other) <= 0.1  # measured 0.67 and 0.0
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pocketsphinx") is None, reason="pocketsphinx (the asr extra) is missing")
@@ -131,3 +131,12 @@ def test_auto_gives_the_network_its_words_and_pocketsphinx_the_rest() -> None:
     assert isinstance(forced, KeywordSpotter)
     with pytest.raises(ConfigError, match="keyword engine"):
         keyword_spotter("stop", engine="vosk")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "speech_commands" / "index.csv").exists(), reason="no shared Speech Commands")
+def test_the_training_builder_puts_every_test_speaker_in_the_official_test_split() -> None:
+    from training.kws.data import official_split, shared_test_speakers
+
+    speakers = shared_test_speakers(SHARED_DATA / "speech_commands" / "index.csv")
+    assert len(speakers) == 120
+    assert {official_split(f"{s}_nohash_0.wav") for s in speakers} == {"testing"}

@@ -83,8 +83,7 @@ def test_the_x86_profile_listens_quietly_and_an_unknown_profile_is_named(tmp_pat
 
 
 def test_a_profile_keyword_list_adds_the_words_spotted_in_each_utterance(tmp_path: Path, speech_wav: Path) -> None:
-    pytest.importorskip("pocketsphinx")
-    command, _ = sf.read(speak("Stop it.", tmp_path / "stop.wav"), dtype="float32")
+    command, _ = sf.read(speak("Stop.", tmp_path / "stop.wav"), dtype="float32")
     other, _ = sf.read(speech_wav, dtype="float32")  # "I really cannot believe how happy I am today."
     gap = np.zeros(16000, np.float32)
     audio = np.concatenate([gap, command, gap, gap, other, gap])
@@ -98,5 +97,6 @@ def test_a_profile_keyword_list_adds_the_words_spotted_in_each_utterance(tmp_pat
     assert len(events) == 2
     assert len(events[0]["keywords"]) == 1, (events, proc.stderr)
     (stop,) = events[0]["keywords"]
-    assert stop["word"] == "stop" and stop["score"] >= 0.2 and 0 <= stop["start"] < stop["end"] < 0.8
+    assert stop["word"] == "stop" and stop["score"] >= 0.2  # the keyword network: times are its 1 s windows
+    assert 0 <= stop["start"] < stop["end"] <= events[0]["t_end"] - events[0]["t_start"] + 1e-3
     assert events[1]["keywords"] == []

@@ -15,17 +15,17 @@ from edge.errors import ConfigError
 # the ten Speech Commands words to the trained keyword network; their thresholds here serve --engine pocketsphinx.
 DEFAULT_KEYWORDS: dict[str, float] = {
     # commands a driver or robot owner gives (the Speech Commands v0.02 keywords)
-    "yes": 2.2e4, "no": 7.3e5, "up": 1.3e4, "down": 1.5e-3, "left": 4.1e-3,
-    "right": 2e1, "on": 1.8e8, "off": 3.4e-4, "stop": 1.9e-12, "go": 1.0,
+    "yes": 2.2e4, "no": 1.5e7, "up": 7.3e5, "down": 1.5e-3, "left": 4.1e-3,
+    "right": 2e1, "on": 1.8e8, "off": 1.1e-2, "stop": 6.2e-11, "go": 1.0,
     # emotionally loaded phrases: distress, fear, anger, sadness, gratitude, affection, surprise
     "help me": 1.3e-16, "watch out": 1e-15, "i'm scared": 1e-20, "shut up": 3.8e-8, "leave me alone": 1e-20,
     "damn it": 2.4e-3, "i'm sorry": 1e-20, "thank you": 4.9e-11, "i love you": 3.4e-12, "oh my god": 1.2e-15,
 }
-DEFAULT_THRESHOLD = 9.6e-5  # a keyword the list does not hold: the median of the list's thresholds
+DEFAULT_THRESHOLD = 7.5e-6  # a keyword the list does not hold: the median of the list's thresholds
 # score = logistic(SCORE_BIAS + SCORE_SLOPE * ln-ratio margin over the threshold): the fitted probability that
 # the best keyword reported for a clip was the word said
-SCORE_BIAS = 0.242
-SCORE_SLOPE = 0.0815
+SCORE_BIAS = 0.268
+SCORE_SLOPE = 0.0926
 _PHRASE = re.compile(r"[a-z']+( [a-z']+)*")
 
 

@@ -7,7 +7,9 @@ Training: the public copies' training-split clips (training.kws.data) and the sy
 *validation* speakers' real clips (our own held-out speakers; the shared test clips are never read
 here). Augmentation, as in the Speech Commands baseline: time shift up to 100 ms, background noise
 on 80 % of clips, random gain; and, on ``room_prob`` of clips, a speed change, a random first-order
-tilt of the spectrum and a short synthetic room echo, so espeak-ng clips sound less uniform. Keywords
+tilt of the spectrum and a short synthetic room echo, so espeak-ng clips sound less uniform; on
+``context_prob`` of clips, the word sits between pieces of two other-word clips, as in running speech
+(a keyword inside a sentence is what `listen` hears). Keywords
 with few real clips (on, off, go) have them repeated up to ``min_real`` draws, so the network meets
 real voices for every keyword. ``views`` augmented copies of the set are featurised once and cycled.
 """
@@ -40,7 +42,8 @@ REAL_DIR = CACHE_DIR / "speech_commands_train"
 SYNTH_DIR = CACHE_DIR / "kws_synth"
 RECIPE = {"epochs": 40, "batch_size": 100, "lr": 3e-3, "warmup_epochs": 2, "label_smoothing": 0.05, "width": 64,
           "blocks": 4, "dropout": 0.2, "views": 8, "silence_share": 0.08, "noise_prob": 0.8, "noise_volume": 0.1,
-          "shift_s": 0.1, "synthetic": 1, "room_prob": 0.5, "speed_range": 0.15, "min_real": 300}
+          "shift_s": 0.1, "synthetic": 1, "room_prob": 0.5, "speed_range": 0.15, "min_real": 300,
+          "context_prob": 0.4}
 
 
 def _read(path: Path) -> np.ndarray:
@@ -99,9 +102,38 @@ def noise_snippet(noise: list[np.ndarray], rng: np.random.Generator) -> np.ndarr
     return source[start:start + CLIP_SAMPLES]
 
 
-def augment(clip: np.ndarray, noise: list[np.ndarray], rng: np.random.Generator, recipe: dict) -> np.ndarray:
-    """Shift, gain and background noise for one training clip (1 s)."""
+def speech_part(clip: np.ndarray) -> np.ndarray:
+    """The stretch of a clip from its first to its last sample above 5 % of its peak."""
+    loud = np.flatnonzero(np.abs(clip) > 0.05 * np.abs(clip).max(initial=1e-9))
+    return clip[loud[0]:loud[-1] + 1] if loud.size else clip
+
+
+def in_context(clip: np.ndarray, fillers: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """1 s around the clip's word placed between the tail of one filler word and the head of another
+    (0.1-0.35 s each, at a similar loudness, 0-80 ms apart); the label stays the clip's."""
+    word = speech_part(clip)[:int(0.8 * CLIP_SAMPLES)]
+    peak = max(float(np.abs(word).max(initial=0.0)), 1e-6)
+
+    def piece(tail: bool) -> np.ndarray:
+        filler = speech_part(fillers[int(rng.integers(len(fillers)))])
+        n = int(rng.uniform(0.1, 0.35) * CLIP_SAMPLES)
+        part = filler[-n:] if tail else filler[:n]
+        return part * rng.uniform(0.5, 1.2) * peak / max(float(np.abs(part).max(initial=0.0)), 1e-6)
+
+    gaps = [np.zeros(int(rng.uniform(0, 0.08) * CLIP_SAMPLES), np.float32) for _ in range(2)]
+    before = np.concatenate([piece(True), gaps[0]])
+    joined = np.concatenate([before, word, gaps[1], piece(False)]).astype(np.float32)
+    centre = before.size + word.size // 2 + int(rng.integers(-2000, 2001))
+    start = int(np.clip(centre - CLIP_SAMPLES // 2, 0, max(joined.size - CLIP_SAMPLES, 0)))
+    return joined[start:start + CLIP_SAMPLES]
+
+
+def augment(clip: np.ndarray, noise: list[np.ndarray], fillers: list[np.ndarray], rng: np.random.Generator,
+            recipe: dict) -> np.ndarray:
+    """Context, room, shift, gain and background noise for one training clip (1 s)."""
     out = np.zeros(CLIP_SAMPLES, np.float32)
+    if rng.random() < recipe["context_prob"]:
+        clip = in_context(clip, fillers, rng)
     if rng.random() < recipe["room_prob"]:
         clip = room(clip, rng, recipe["speed_range"])
     clip = clip[:CLIP_SAMPLES]
@@ -126,7 +158,8 @@ def _view(args: tuple) -> tuple[np.ndarray, np.ndarray]:
     clips, ids, noise, recipe, seed = args
     rng = np.random.default_rng(seed)
     n_silence = int(recipe["silence_share"] * len(clips))
-    feats = [keyword_features(augment(c, noise, rng, recipe)) for c in clips]
+    fillers = [c for c, i in zip(clips, ids) if i == CLASSES.index(UNKNOWN)]
+    feats = [keyword_features(augment(c, noise, fillers, rng, recipe)) for c in clips]
     feats += [keyword_features(silence(noise, rng)) for _ in range(n_silence)]
     return np.stack(feats), np.concatenate([ids, np.full(n_silence, CLASSES.index(SILENCE))])
 
