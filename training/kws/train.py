@@ -33,7 +33,7 @@ from training.kws.model import build_model, keras  # noqa: E402
 from training.metrics import summarise  # noqa: E402
 from training.paths import CACHE_DIR  # noqa: E402
 from training.recipe import parse_overrides  # noqa: E402
-from training.resume import compile_resumable  # noqa: E402
+from training.resume import compile_resumable, fit_keeping_best, warmup_cosine  # noqa: E402
 from training.speech.augment import change_speed  # noqa: E402
 
 SILENCE = "_silence_"
@@ -202,26 +202,16 @@ def train(out: Path, seed: int, recipe: dict) -> dict:
     mean, std = first.mean(axis=0), first.std(axis=0) + 1e-3
     keras.utils.set_random_seed(seed)
     model = build_model(len(CLASSES), mean, std, recipe["width"], recipe["blocks"], recipe["dropout"])
-    per_epoch = int(np.ceil(len(views[0][1]) / recipe["batch_size"]))
-    warmup = recipe["warmup_epochs"] * per_epoch
-    schedule = keras.optimizers.schedules.CosineDecay(recipe["lr"] / 20, recipe["epochs"] * per_epoch - warmup,
-                                                      alpha=0.01, warmup_target=recipe["lr"], warmup_steps=warmup)
+    schedule = warmup_cosine(recipe["lr"], recipe["epochs"], recipe["warmup_epochs"],
+                             int(np.ceil(len(views[0][1]) / recipe["batch_size"])))
     epoch_var, manager = compile_resumable(model, schedule, recipe["label_smoothing"], out / "ckpt")
-    history_file = out / "history.json"
-    history = json.loads(history_file.read_text()) if history_file.exists() else []
-    for epoch in range(int(epoch_var.numpy()), recipe["epochs"]):
+
+    def epoch_data(epoch: int) -> tuple[np.ndarray, np.ndarray]:
         x, y = views[epoch % len(views)]
-        fit = model.fit(x, keras.utils.to_categorical(y, len(CLASSES)), batch_size=recipe["batch_size"],
-                        epochs=1, verbose=0, shuffle=True)
-        val_acc = float((model.predict(x_val, batch_size=512, verbose=0).argmax(axis=1) == y_val).mean())
-        history.append({"epoch": epoch + 1, "loss": fit.history["loss"][0], "val_acc": val_acc})
-        if val_acc >= max(h["val_acc"] for h in history):
-            model.save_weights(out / "best.h5")
-        epoch_var.assign(epoch + 1)
-        manager.save()
-        history_file.write_text(json.dumps(history, indent=1))
-        print(f"epoch {epoch + 1}: loss {history[-1]['loss']:.3f} validation acc {100 * val_acc:.2f}", flush=True)
-    model.load_weights(out / "best.h5")
+        return x, keras.utils.to_categorical(y, len(CLASSES))
+
+    history = fit_keeping_best(model, epoch_var, manager, out, recipe["epochs"], recipe["batch_size"], epoch_data,
+                               x_val, y_val, "validation")
     pred = model.predict(x_val, batch_size=512, verbose=0).argmax(axis=1)
     best = max(history, key=lambda h: h["val_acc"])
     metrics = {"seed": seed, "recipe": recipe, "classes": list(CLASSES), "params": model.count_params(),
