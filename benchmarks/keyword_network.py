@@ -9,7 +9,8 @@ highest score is its word (nothing reported is wrong); an other-word clip is a f
 any keyword is reported. The shipped threshold was fitted on our validation speakers; the operating
 curve shows the same network at other thresholds. Running speech: espeak-ng sentences that hold
 one keyword (recall of that keyword) or none (false accepts), in three voices, through the
-network and through pocketsphinx on the same ten words. Speed is CPU time on one core; memory the
+network and through pocketsphinx on the same ten words (tilted towards the network, which was trained
+on espeak-ng voices and on some of these sentences' words as negatives). Speed is CPU time on one core; memory the
 peak RSS of a fresh process that loads the network and spots one clip.
 """
 
@@ -49,10 +50,9 @@ NO_KEYWORD = ("the weather is mild this afternoon", "i feel really tired today",
 PROBE = """
 import sys
 from edge.asr.keyword_net import KeywordNetwork
-from edge.asr.words import Recognizer
 from edge.audio.decode import load_audio
 KeywordNetwork.load().recognize(load_audio(sys.argv[1]))
-from edge.bench.processes import peak_rss_mb
+from edge.bench.memory import peak_rss_mb
 print(peak_rss_mb())
 """
 

@@ -74,7 +74,7 @@ audio = load_audio(sys.argv[2])
 engines = {"keywords": lambda: KeywordSpotter(DEFAULT_KEYWORDS), "general-lm": Transcriber, "shipped-lm": Transcriber.load}
 engine = engines[sys.argv[1]]()
 engine.recognize(audio)
-from edge.bench.processes import peak_rss_mb
+from edge.bench.memory import peak_rss_mb
 print(peak_rss_mb())
 """
 

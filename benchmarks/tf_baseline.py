@@ -26,7 +26,7 @@ tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 from training.speech.train import recipe_model
 from edge.audio.features import FeatureContract
-from edge.bench.processes import peak_rss_mb
+from edge.bench.memory import peak_rss_mb
 run, invokes = sys.argv[1], int(sys.argv[2])
 metrics = json.load(open(os.path.join(run, "metrics.json")))
 model = recipe_model(metrics["recipe"], FeatureContract.from_dict(metrics["features"]), batch_size=1)
@@ -46,7 +46,7 @@ _TFLITE_CHILD = """
 import json, sys
 import numpy as np
 from edge.bench.latency import latency
-from edge.bench.processes import peak_rss_mb
+from edge.bench.memory import peak_rss_mb
 from edge.manifest import default_manifest, load_manifest
 lat = latency(load_manifest(default_manifest("speech", sys.argv[1])), 1, int(sys.argv[2]), 20)
 print(json.dumps({"median_ms": lat["median_ms"], "p90_ms": lat["p90_ms"], "peak_rss_mb": peak_rss_mb()}))

@@ -276,7 +276,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
 
 def cmd_keywords(args: argparse.Namespace) -> int:
     """Spot keywords in each audio file: one line each with times and scores; exit 1 if any input failed."""
-    from edge.asr.spotting import keyword_spotter  # imported here so the other commands never load ASR code
+    from edge.asr.spotting import keyword_spotter
 
     spotter = keyword_spotter(args.keywords, args.engine, args.threads)
     failed = 0
@@ -374,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     spot.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     spot.add_argument("--keywords", default=None, metavar="W1,W2,...",
                       help="comma-separated words or phrases to spot instead of the default list (commands such as "
-                           "stop, left, yes and emotional words and phrases such as happy, help me, thank you)")
+                           "stop, left, yes and emotional phrases such as help me, thank you)")
     spot.add_argument("--engine", choices=ENGINES, default="auto",
                       help="auto: the network for the words it knows, pocketsphinx for the rest (default)")
     spot.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")

@@ -98,13 +98,22 @@ def test_a_keyword_outside_the_dictionary_is_refused_in_one_line(stop_wav: Path)
         "edge-emotion: error: no pronunciation for zzqxv: keywords must be CMUdict words"]
 
 
-def test_without_pocketsphinx_the_error_names_the_asr_extra(stop_wav: Path) -> None:
+def test_without_pocketsphinx_phrases_are_refused_and_the_default_list_keeps_the_network(stop_wav: Path) -> None:
     code = "import sys; sys.modules['pocketsphinx'] = None; from edge.cli import main; sys.exit(main(sys.argv[1:]))"
-    proc = subprocess.run([sys.executable, "-c", code, "keywords", "--json", str(stop_wav)],
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
-    assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.strip().splitlines() == [
+
+    def keywords(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", code, "keywords", "--json", *args, str(stop_wav)],
+                              capture_output=True, text=True, cwd=REPO, timeout=60)
+
+    phrase = keywords("--keywords", "help me")
+    assert phrase.returncode == 2 and phrase.stdout == ""
+    assert phrase.stderr.strip().splitlines() == [
         "edge-emotion: error: speech recognition needs pocketsphinx: pip install 'edge-emotion[asr]'"]
+    default = keywords()
+    assert default.returncode == 0 and json.loads(default.stdout)["input"] == str(stop_wav)
+    [warning] = default.stderr.strip().splitlines()
+    assert warning.startswith("edge-emotion: warning: spotting only yes, no, up, down, left, right, on, off, stop, go:")
+    assert warning.endswith("need pocketsphinx (pip install 'edge-emotion[asr]')")
 
 
 @needs_pocketsphinx

@@ -17,7 +17,7 @@ from conftest import REPO, SHARED_DATA, run_cli, speak
 from edge.asr.keyword_features import CLIP_SAMPLES, keyword_features, windows
 from edge.asr.keyword_net import KeywordNetwork, default_keyword_manifest
 from edge.asr.spotting import keyword_spotter
-from edge.errors import ConfigError, ModelError
+from edge.errors import AudioError, ConfigError, ModelError
 
 NO_POCKETSPHINX = "import sys; sys.modules['pocketsphinx'] = None; from edge.cli import main; sys.exit(main(sys.argv[1:]))"
 
@@ -140,3 +140,17 @@ def test_the_training_builder_puts_every_test_speaker_in_the_official_test_split
     speakers = shared_test_speakers(SHARED_DATA / "speech_commands" / "index.csv")
     assert len(speakers) == 120
     assert {official_split(f"{s}_nohash_0.wav") for s in speakers} == {"testing"}
+
+
+def test_the_network_engine_without_a_list_spots_its_own_words(tmp_path: Path) -> None:
+    path = padded("stop", tmp_path)
+    proc = run_cli("keywords", "--json", "--engine", "network", str(path))
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert [k["word"] for k in json.loads(proc.stdout)["keywords"]] == ["stop"]
+
+
+def test_audio_with_nan_samples_is_refused_not_scored() -> None:
+    audio = np.zeros(24000, np.float32)
+    audio[100] = np.nan
+    with pytest.raises(AudioError, match="NaN or infinite"):
+        KeywordNetwork.load().recognize(audio)

@@ -1,10 +1,13 @@
 """The trained keyword network: a DS-CNN (int8 TFLite, tens of KB) that hears its fixed words in 1 s windows.
 
-It needs no speech-recognition package: numpy, python_speech_features and a TFLite interpreter are enough.
+It needs no speech-recognition package: numpy and a TFLite interpreter are enough.
 A window reports a keyword when that keyword is its most likely class and reaches the keyword's threshold
-(manifest: fitted on our validation speakers); neighbouring windows that report the same word are one hit.
+(manifest: fitted on our validation speakers); neighbouring windows that report the same word are one hit
+of at most MAX_HIT_S. A hit's score is the network's probability, so it always reaches the threshold: it is
+not on the same scale as a pocketsphinx keyword's score.
 """
 
+import copy
 from pathlib import Path
 from typing import Iterable
 
@@ -12,10 +15,12 @@ import numpy as np
 
 from edge.asr.keyword_features import CEPSTRA, FRAMES, keyword_features, windows
 from edge.asr.words import Word, overlaps
-from edge.audio.decode import SAMPLE_RATE
+from edge.audio.decode import SAMPLE_RATE, to_mono_16k
 from edge.errors import ConfigError, ModelError
 from edge.manifest import MODELS_DIR, Manifest, load_manifest
 from edge.runtime import TFLiteModel
+
+MAX_HIT_S = 1.5  # "stop stop stop" is three hits, not one long one
 
 
 def default_keyword_manifest(precision: str = "int8") -> Path:
@@ -31,13 +36,11 @@ class KeywordNetwork:
         if manifest.modality != "keywords":
             raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'keywords'")
         self.manifest = manifest
-        self.classes: tuple[str, ...] = tuple(manifest.features["classes"])
-        tuned: dict[str, float] = manifest.features["thresholds"]
-        chosen = set(tuned) if words is None else set(words)
-        unknown = sorted(chosen - set(tuned))
-        if unknown:
-            raise ConfigError(f"the keyword network does not know {', '.join(unknown)}")
-        self.thresholds = {w: float(t) for w, t in tuned.items() if w in chosen}
+        self.classes: tuple[str, ...] = tuple(manifest.features.get("classes", ()))
+        tuned: dict[str, float] = manifest.features.get("thresholds", {})
+        if not tuned or not set(tuned) <= set(self.classes):
+            raise ModelError(f"{manifest.path}: features must list the classes and a threshold per keyword class")
+        self.thresholds = self._chosen(tuned, words)
         self._model = TFLiteModel(manifest.model_path, threads=threads, backend=backend)
         if self._model.input_shape != (1, FRAMES, CEPSTRA):
             raise ModelError(f"{manifest.path}: model input {self._model.input_shape} is not (1, {FRAMES}, {CEPSTRA})")
@@ -47,6 +50,21 @@ class KeywordNetwork:
              threads: int = 1, backend: str = "auto") -> "KeywordNetwork":
         """Load the shipped network (or the one ``manifest_path`` names), verifying its sha256."""
         return cls(load_manifest(manifest_path or default_keyword_manifest(precision)), words, threads, backend)
+
+    @staticmethod
+    def _chosen(tuned: dict[str, float], words: Iterable[str] | None) -> dict[str, float]:
+        """The tuned thresholds of ``words`` (all when None); ConfigError names a word the network does not know."""
+        chosen = set(tuned) if words is None else set(words)
+        unknown = sorted(chosen - set(tuned))
+        if unknown:
+            raise ConfigError(f"the keyword network does not know {', '.join(unknown)}")
+        return {w: float(t) for w, t in tuned.items() if w in chosen}
+
+    def narrowed(self, words: Iterable[str]) -> "KeywordNetwork":
+        """The same network (same interpreter) reporting only ``words``; ConfigError for a word it does not know."""
+        narrow = copy.copy(self)
+        narrow.thresholds = self._chosen(self.manifest.features["thresholds"], words)
+        return narrow
 
     @property
     def keywords(self) -> tuple[str, ...]:
@@ -58,16 +76,18 @@ class KeywordNetwork:
         return self._model(keyword_features(clip)[None])[0]
 
     def recognize(self, audio: np.ndarray) -> list[Word]:
-        """Keywords heard in one utterance, in time order; a hit spans the windows that reported it."""
-        duration = np.asarray(audio).size / SAMPLE_RATE
+        """Keywords heard in one utterance (16 kHz mono), in time order; a hit spans the windows that reported it.
+        AudioError for NaN or infinite samples."""
+        audio = to_mono_16k(audio, SAMPLE_RATE)
+        duration = audio.size / SAMPLE_RATE
         hits: list[Word] = []
         for start, clip in windows(audio):
             p = self.probs(clip)
             word = self.classes[int(p.argmax())]
-            if p.max() < self.thresholds.get(word, np.inf):
+            if not (word in self.thresholds and p.max() >= self.thresholds[word]):
                 continue
             end = min(start + 1.0, duration)
-            if hits and hits[-1].word == word and start <= hits[-1].end:
+            if hits and hits[-1].word == word and start <= hits[-1].end and end - hits[-1].start <= MAX_HIT_S:
                 last = hits.pop()
                 hits.append(Word(word, last.start, end, max(last.score, float(p.max()))))
             else:

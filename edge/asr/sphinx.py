@@ -132,6 +132,10 @@ class Transcriber:
         if manifest.modality != "asr_lm":
             raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'asr_lm'")
         spec = manifest.features
+        missing = [k for k in ("dictionary_file", "dictionary_sha256", "language_weight", "word_insertion_penalty")
+                   if k not in spec]
+        if missing:
+            raise ModelError(f"{manifest.path}: features lack {', '.join(missing)}")
         dictionary = manifest.path.parent / spec["dictionary_file"]
         if not dictionary.is_file() or sha256_of(dictionary) != spec["dictionary_sha256"]:
             raise ModelError(f"{dictionary}: pronunciation dictionary missing or its sha256 differs from the manifest")

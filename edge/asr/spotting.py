@@ -1,6 +1,7 @@
 """Keyword spotting with the better engine per keyword: the trained network for the words it knows,
 pocketsphinx (the `asr` extra) for every other word or phrase. ``engine`` forces one of them."""
 
+import importlib.util
 from typing import Sequence
 
 import numpy as np
@@ -10,6 +11,7 @@ from edge.asr.keywords import keyword_thresholds
 from edge.asr.words import Recognizer, Word
 from edge.errors import ConfigError
 from edge.manifest import load_manifest
+from edge.sinks.base import warn
 
 ENGINES = ("auto", "network", "pocketsphinx")
 
@@ -25,23 +27,31 @@ class CombinedSpotter:
         return sorted((w for engine in self.engines for w in engine.recognize(audio)), key=lambda w: w.start)
 
 
-def keyword_spotter(spec: str | None = None, engine: str = "auto", threads: int = 1) -> CombinedSpotter:
-    """The spotter for a comma-separated keyword list (None: the default list).
+def keyword_spotter(spec: str | None = None, engine: str = "auto", threads: int = 1,
+                    backend: str = "auto") -> CombinedSpotter:
+    """The spotter for a comma-separated keyword list (None: the default list; with engine 'network', the
+    network's own words).
 
-    auto: the network takes the words it knows, pocketsphinx the rest; network: only the network
+    auto: the network takes the words it knows, pocketsphinx the rest (without pocketsphinx installed,
+    the rest are dropped with one warning, unless nothing would remain); network: only the network
     (ConfigError for a word it does not know); pocketsphinx: every word through pocketsphinx.
     """
     if engine not in ENGINES:
         raise ConfigError(f"keyword engine must be one of {', '.join(ENGINES)}, not {engine!r}")
-    wanted = keyword_thresholds(spec)
     manifest = None if engine == "pocketsphinx" else load_manifest(default_keyword_manifest())
-    known = set(manifest.features["classes"]) if manifest else set()
-    network_words = [w for w in wanted if w in known or engine == "network"]
+    network = KeywordNetwork(manifest, threads=threads, backend=backend) if manifest else None
+    if engine == "network" and spec is None:
+        return CombinedSpotter([network])
+    wanted = keyword_thresholds(spec)
+    network_words = [w for w in wanted if network and (w in network.keywords or engine == "network")]
     rest = {w: t for w, t in wanted.items() if w not in network_words}
     engines: list[Recognizer] = []
-    if manifest and network_words:
-        engines.append(KeywordNetwork(manifest, network_words, threads))
-    if rest:
+    if network_words:
+        engines.append(network.narrowed(network_words))
+    if rest and engine == "auto" and network_words and importlib.util.find_spec("pocketsphinx") is None:
+        warn(f"spotting only {', '.join(network_words)}: {', '.join(rest)} need pocketsphinx "
+             "(pip install 'edge-emotion[asr]')")
+    elif rest:
         from edge.asr.sphinx import KeywordSpotter  # only when a word needs it: the asr extra is optional
 
         engines.append(KeywordSpotter(rest))

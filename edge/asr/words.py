@@ -48,7 +48,7 @@ def overlaps(a: Span, b: Span) -> bool:
 
 
 class Recognizer(Protocol):
-    """An engine (keyword spotter, transcriber, a future trained KWS network) that turns audio into words."""
+    """An engine (keyword network, pocketsphinx keyword spotter, transcriber) that turns audio into words."""
 
     def recognize(self, audio: np.ndarray) -> list[Word]:
         """Words heard in one utterance of 16 kHz mono float32 audio, in time order."""

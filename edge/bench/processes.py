@@ -1,6 +1,5 @@
 """Measurements that need a fresh interpreter process: peak memory with models loaded, and CLI cold start."""
 
-import resource
 import statistics
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.bench import SAMPLE_WAV
+from edge.bench.memory import peak_rss_mb
 from edge.bench.latency import random_input
 from edge.bench.models import model_class
 from edge.errors import BenchmarkError
@@ -18,18 +18,6 @@ from edge.manifest import load_manifest
 from edge.runtime import TFLiteModel
 
 _PROBE = "import sys; from edge.bench.processes import probe; probe(sys.argv[1:])"
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB: VmHWM where /proc exists (ru_maxrss survives fork + exec on
-    Linux, so a child would report its parent's peak), else ru_maxrss (bytes on macOS)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1 << 20 if sys.platform == "darwin" else 1 << 10)
 
 
 def probe(manifest_paths: list[str]) -> None:

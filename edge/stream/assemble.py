@@ -53,7 +53,8 @@ def _keyword_spotter(profile: Profile) -> Recognizer | None:
     if not profile.keywords.words:
         return None
     try:
-        return keyword_spotter(",".join(profile.keywords.words), threads=profile.runtime.threads)
+        return keyword_spotter(",".join(profile.keywords.words), threads=profile.runtime.threads,
+                               backend=profile.runtime.backend)
     except EdgeEmotionError as exc:
         warn(f"profile {profile.name}: running without keyword spotting ({exc})")
         return None
