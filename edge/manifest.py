@@ -39,6 +39,20 @@ class Manifest:
     calibration: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
 
+    def require(self, modality: str) -> None:
+        """ModelError unless this manifest describes a ``modality`` model (a runtime class's first check)."""
+        if self.modality != modality:
+            raise ModelError(f"{self.path}: modality is {self.modality!r}, expected {modality!r}")
+
+    def companion(self, key: str, what: str) -> Path:
+        """The extra file (vocabulary, dictionary) that ``features[key + "_file"]`` names, verified against
+        ``features[key + "_sha256"]`` like the model itself; ModelError naming ``what`` otherwise."""
+        name, digest = self.features.get(f"{key}_file"), self.features.get(f"{key}_sha256")
+        path = self.path.parent / str(name)
+        if name is None or digest is None or not path.is_file() or sha256_of(path) != digest:
+            raise ModelError(f"{path}: {what} missing or its sha256 differs from the manifest")
+        return path
+
     @property
     def temperature(self) -> float:
         """The calibration temperature fusion divides this model's log-probabilities by (1: uncalibrated)."""

@@ -15,8 +15,7 @@ class SpeechEmotionModel:
     """CNN-BiLSTM-attention on the frame contract its manifest records; clip scores are the mean over its windows."""
 
     def __init__(self, manifest: Manifest, threads: int = 1, backend: str = "auto") -> None:
-        if manifest.modality != "speech":
-            raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'speech'")
+        manifest.require("speech")
         try:
             self.contract = FeatureContract.from_dict(manifest.features)
         except (TypeError, ValueError) as exc:

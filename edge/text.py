@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.errors import ModelError, TextError
-from edge.manifest import Manifest, default_manifest, load_manifest, sha256_of
+from edge.manifest import Manifest, default_manifest, load_manifest
 from edge.result import Prediction
 from edge.runtime import TFLiteModel
 from edge.text_tokenizer import WordPieceTokenizer
@@ -18,14 +18,11 @@ class TextEmotionModel:
     """Distilled BERT-style encoder on fixed-length token ids; the vocabulary file is sha256-checked like the model."""
 
     def __init__(self, manifest: Manifest, threads: int = 1, backend: str = "auto") -> None:
-        if manifest.modality != "text":
-            raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'text'")
+        manifest.require("text")
         spec = manifest.features
         if spec.get("tokenizer") != TOKENIZER_KIND:
             raise ModelError(f"{manifest.path}: tokenizer {spec.get('tokenizer')!r} is not {TOKENIZER_KIND!r}")
-        vocab = manifest.path.parent / spec["vocab_file"]
-        if not vocab.is_file() or sha256_of(vocab) != spec["vocab_sha256"]:
-            raise ModelError(f"{vocab}: tokenizer vocabulary missing or its sha256 differs from the manifest")
+        vocab = manifest.companion("vocab", "tokenizer vocabulary")
         self.manifest = manifest
         self.labels = manifest.labels
         self.tokenizer = WordPieceTokenizer(vocab, int(spec["seq_len"]))

@@ -7,7 +7,6 @@ of at most MAX_HIT_S. A hit's score is the network's probability, so it always r
 not on the same scale as a pocketsphinx keyword's score.
 """
 
-import copy
 from pathlib import Path
 from typing import Iterable
 
@@ -33,14 +32,17 @@ class KeywordNetwork:
 
     def __init__(self, manifest: Manifest, words: Iterable[str] | None = None, threads: int = 1,
                  backend: str = "auto") -> None:
-        if manifest.modality != "keywords":
-            raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'keywords'")
+        manifest.require("keywords")
         self.manifest = manifest
         self.classes: tuple[str, ...] = tuple(manifest.features.get("classes", ()))
         tuned: dict[str, float] = manifest.features.get("thresholds", {})
         if not tuned or not set(tuned) <= set(self.classes):
             raise ModelError(f"{manifest.path}: features must list the classes and a threshold per keyword class")
-        self.thresholds = self._chosen(tuned, words)
+        chosen = set(tuned) if words is None else set(words)
+        unknown = sorted(chosen - set(tuned))
+        if unknown:
+            raise ConfigError(f"the keyword network does not know {', '.join(unknown)}")
+        self.thresholds = {w: float(t) for w, t in tuned.items() if w in chosen}
         self._model = TFLiteModel(manifest.model_path, threads=threads, backend=backend)
         if self._model.input_shape != (1, FRAMES, CEPSTRA):
             raise ModelError(f"{manifest.path}: model input {self._model.input_shape} is not (1, {FRAMES}, {CEPSTRA})")
@@ -51,25 +53,10 @@ class KeywordNetwork:
         """Load the shipped network (or the one ``manifest_path`` names), verifying its sha256."""
         return cls(load_manifest(manifest_path or default_keyword_manifest(precision)), words, threads, backend)
 
-    @staticmethod
-    def _chosen(tuned: dict[str, float], words: Iterable[str] | None) -> dict[str, float]:
-        """The tuned thresholds of ``words`` (all when None); ConfigError names a word the network does not know."""
-        chosen = set(tuned) if words is None else set(words)
-        unknown = sorted(chosen - set(tuned))
-        if unknown:
-            raise ConfigError(f"the keyword network does not know {', '.join(unknown)}")
-        return {w: float(t) for w, t in tuned.items() if w in chosen}
-
-    def narrowed(self, words: Iterable[str]) -> "KeywordNetwork":
-        """The same network (same interpreter) reporting only ``words``; ConfigError for a word it does not know."""
-        narrow = copy.copy(self)
-        narrow.thresholds = self._chosen(self.manifest.features["thresholds"], words)
-        return narrow
-
     @property
     def keywords(self) -> tuple[str, ...]:
-        """Every word the network can report (the classes other than silence and unknown)."""
-        return tuple(c for c in self.classes if not c.startswith("_"))
+        """Every word the network can report: the keyword classes, each with its tuned threshold."""
+        return tuple(self.manifest.features["thresholds"])
 
     def probs(self, clip: np.ndarray) -> np.ndarray:
         """Class probabilities (manifest order) for one clip of up to 1 s."""

@@ -17,7 +17,7 @@ from edge.asr.keywords import Detection, select
 from edge.asr.words import Word
 from edge.audio.decode import SAMPLE_RATE
 from edge.errors import ConfigError, ModelError
-from edge.manifest import MODELS_DIR, load_manifest, sha256_of
+from edge.manifest import MODELS_DIR, load_manifest
 
 FRAME_RATE = 100  # pocketsphinx feature frames per second
 # kws_search.c (5.1.1) reports a detection's score as (log ratio >> SENSCR_SHIFT) - KWS_MAX, in log base LOG_BASE
@@ -129,16 +129,12 @@ class Transcriber:
     def load(cls, manifest_path: str | Path | None = None) -> "Transcriber":
         """The shipped LM and dictionary (or those ``manifest_path`` names), both sha256-verified."""
         manifest = load_manifest(manifest_path or LM_MANIFEST)
-        if manifest.modality != "asr_lm":
-            raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'asr_lm'")
+        manifest.require("asr_lm")
         spec = manifest.features
-        missing = [k for k in ("dictionary_file", "dictionary_sha256", "language_weight", "word_insertion_penalty")
-                   if k not in spec]
+        missing = [k for k in ("language_weight", "word_insertion_penalty") if k not in spec]
         if missing:
             raise ModelError(f"{manifest.path}: features lack {', '.join(missing)}")
-        dictionary = manifest.path.parent / spec["dictionary_file"]
-        if not dictionary.is_file() or sha256_of(dictionary) != spec["dictionary_sha256"]:
-            raise ModelError(f"{dictionary}: pronunciation dictionary missing or its sha256 differs from the manifest")
+        dictionary = manifest.companion("dictionary", "pronunciation dictionary")
         return cls(manifest.model_path, dictionary, spec["language_weight"], spec["word_insertion_penalty"])
 
     def recognize(self, audio: np.ndarray) -> list[Word]:

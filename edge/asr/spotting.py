@@ -39,15 +39,15 @@ def keyword_spotter(spec: str | None = None, engine: str = "auto", threads: int 
     if engine not in ENGINES:
         raise ConfigError(f"keyword engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     manifest = None if engine == "pocketsphinx" else load_manifest(default_keyword_manifest())
-    network = KeywordNetwork(manifest, threads=threads, backend=backend) if manifest else None
     if engine == "network" and spec is None:
-        return CombinedSpotter([network])
+        return CombinedSpotter([KeywordNetwork(manifest, None, threads, backend)])
+    known = set(manifest.features.get("thresholds", {})) if manifest else set()  # the network's keywords
     wanted = keyword_thresholds(spec)
-    network_words = [w for w in wanted if network and (w in network.keywords or engine == "network")]
+    network_words = [w for w in wanted if w in known or engine == "network"]
     rest = {w: t for w, t in wanted.items() if w not in network_words}
     engines: list[Recognizer] = []
     if network_words:
-        engines.append(network.narrowed(network_words))
+        engines.append(KeywordNetwork(manifest, network_words, threads, backend))
     if rest and engine == "auto" and network_words and importlib.util.find_spec("pocketsphinx") is None:
         warn(f"spotting only {', '.join(network_words)}: {', '.join(rest)} need pocketsphinx "
              "(pip install 'edge-emotion[asr]')")

@@ -135,8 +135,7 @@ def weighted_nms(corners: np.ndarray, scores: np.ndarray, iou: float) -> tuple[n
 
 def anchor_grid(manifest: Manifest) -> AnchorGrid:
     """The anchor layout of the BlazeFace model ``manifest`` names; ModelError for a model with none."""
-    if manifest.modality != "face_detector":
-        raise ModelError(f"{manifest.path}: modality {manifest.modality!r} is not 'face_detector'")
+    manifest.require("face_detector")
     if manifest.name not in ANCHOR_GRIDS:
         raise ModelError(f"{manifest.path}: no BlazeFace anchor layout for {manifest.name!r} "
                          f"(known: {', '.join(ANCHOR_GRIDS)})")

@@ -15,8 +15,7 @@ class FaceEmotionModel:
     """MobileNet-style CNN on square grey crops of the side its manifest records (pixels 0-255)."""
 
     def __init__(self, manifest: Manifest, threads: int = 1, backend: str = "auto") -> None:
-        if manifest.modality != "face":
-            raise ModelError(f"{manifest.path}: modality is {manifest.modality!r}, expected 'face'")
+        manifest.require("face")
         self.manifest = manifest
         self.labels = manifest.labels
         self.size = int(manifest.features.get("face_size", 0))

@@ -52,25 +52,24 @@ def _read(path: Path) -> np.ndarray:
     return audio
 
 
-def load_clips(recipe: dict) -> dict[str, tuple[list[np.ndarray], np.ndarray]]:
-    """{'training': (clips, class ids), 'validation': ...}, the background noise as 'noise', and the word each
-    validation clip says as 'validation_words' (its second item)."""
+def load_clips(recipe: dict) -> dict:
+    """{'training': (clips, class ids), 'validation': ..., 'noise': (noise clips, empty)}, and the word each
+    validation clip says as 'validation_words' (an array)."""
     with (REAL_DIR / "index.csv").open(newline="") as fh:
         real = list(csv.DictReader(fh))
     sets: dict = {"noise": ([_read(REAL_DIR / r["path"]) for r in real if r["label"] == NOISE], np.zeros(0))}
-    for split in ("training", "validation"):
-        rows = [r for r in real if r["split"] == split and r["label"] != NOISE]
-        sets[split] = ([_read(REAL_DIR / r["path"]) for r in rows], [CLASSES.index(r["label"]) for r in rows])
-        if split == "validation":
-            sets["validation_words"] = ([], [r["word"] for r in rows])
+    rows = {split: [r for r in real if r["split"] == split and r["label"] != NOISE]
+            for split in ("training", "validation")}
+    for split, chosen in rows.items():
+        sets[split] = ([_read(REAL_DIR / r["path"]) for r in chosen], [CLASSES.index(r["label"]) for r in chosen])
     sets["training"] = oversample(*sets["training"], recipe["min_real"])
     if recipe["synthetic"]:
         with (SYNTH_DIR / "index.csv").open(newline="") as fh:
             synth = list(csv.DictReader(fh))
         sets["training"][0].extend(_read(SYNTH_DIR / r["path"]) for r in synth)
         sets["training"][1].extend(CLASSES.index(r["label"]) for r in synth)
-    return {k: (clips, np.asarray(ids, object if k == "validation_words" else np.int64))
-            for k, (clips, ids) in sets.items()}
+    return {**{k: (clips, np.asarray(ids, np.int64)) for k, (clips, ids) in sets.items()},
+            "validation_words": np.asarray([r["word"] for r in rows["validation"]], object)}
 
 
 def oversample(clips: list[np.ndarray], ids: list[int], minimum: int) -> tuple[list[np.ndarray], list[int]]:
@@ -186,7 +185,7 @@ def validation_set(sets: dict, seed: int) -> tuple[list[np.ndarray], np.ndarray,
     n_silence = max(1, len(clips) // 12)
     return (list(clips) + [silence(sets["noise"][0], rng) for _ in range(n_silence)],
             np.concatenate([ids, np.full(n_silence, CLASSES.index(SILENCE))]),
-            np.concatenate([sets["validation_words"][1], np.full(n_silence, SILENCE, object)]))
+            np.concatenate([sets["validation_words"], np.full(n_silence, SILENCE, object)]))
 
 
 def train(out: Path, seed: int, recipe: dict) -> dict:
