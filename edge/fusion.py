@@ -1,28 +1,36 @@
 """Late fusion: calibrated, reliability-weighted log-linear pooling of per-modality scores over the canonical labels.
 
-Pooling is a weighted product of experts, p(y) ∝ prod_m p_m(y) ** w_m, with the weights scaled
-so the most trusted present modality has weight 1: one modality alone passes through unchanged,
-and agreeing modalities reinforce each other, as independent evidence should.
+Pooling is a weighted product of experts, p(y) ∝ prod_m e_m(y) ** w_m, with the weights scaled so the
+most trusted present modality has weight 1; a modality alone passes through (calibrated) unchanged, and
+agreeing modalities reinforce each other, as independent evidence should.
 
-Each modality's probabilities are first calibrated with its manifest's temperature, then weighted by
-its configured weight times its reliability: the caller's own reliability (VAD or ASR confidence,
-face size) times the prediction's certainty, 1 - entropy / log(labels), so an unsure modality
-fades out instead of voting. A modality has no opinion on a label it cannot emit: there it
-contributes its mean log-probability over its own labels, neither for nor against. The fused
-scores cover the union of the present modalities' labels and sum to 1; a missing modality is
-simply absent.
+Each modality's probabilities are first calibrated with its manifest's temperature. A modality may
+*abstain* on some labels (``edge/models/fusion.json``: text on ``neutral``): the mass it puts there is
+spread evenly over all its labels, because "the words carry no emotion" says nothing about the speaker's
+state, it is not a vote against every other label. The result is the modality's evidence e_m. Its weight
+is its configured weight, times the caller's reliability (VAD or ASR confidence, face size), times the
+evidence's certainty, 1 - entropy / log(labels), so an unsure modality fades out instead of voting, times
+a learned reliability of that modality when it predicts that label (fusion.json, fitted on training
+speakers by ``python -m benchmarks.fusion_eval --fit``). A modality has no opinion on a label it cannot
+emit: there it contributes its mean log-evidence over its own labels, neither for nor against. The fused
+scores cover the union of the present modalities' labels and sum to 1; a missing modality is simply absent.
 """
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 
-from edge.errors import EdgeEmotionError
+from edge.errors import EdgeEmotionError, ModelError
 from edge.labels import CANONICAL_LABELS
+from edge.manifest import MODELS_DIR
 from edge.result import Prediction
 
 EPS = 1e-6
+FUSION_PARAMS = MODELS_DIR / "fusion.json"
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,48 @@ class ModalityResult:
     prediction: Prediction
     temperature: float = 1.0
     reliability: float = 1.0
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """The pooling rule's parameters: labels each modality abstains on, and per modality the weight of its
+    prediction by the label it predicts (absent: 1)."""
+
+    abstain: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    label_weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def label_weight(self, modality: str, label: str) -> float:
+        """Learned reliability of ``modality`` when its evidence points to ``label``."""
+        return float(self.label_weights.get(modality, {}).get(label, 1.0))
+
+    def to_json(self) -> dict:
+        """The JSON form fusion.json stores (``params`` entry)."""
+        return {"abstain": {m: list(labs) for m, labs in self.abstain.items()},
+                "label_weights": {m: dict(w) for m, w in self.label_weights.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "FusionParams":
+        """Parse the ``params`` entry of fusion.json; ValueError/TypeError/KeyError on a malformed one."""
+        abstain = {str(m): tuple(str(lab) for lab in labs) for m, labs in data["abstain"].items()}
+        weights = {str(m): {str(lab): float(w) for lab, w in ws.items()} for m, ws in data["label_weights"].items()}
+        for labels in [*abstain.values(), *(tuple(w) for w in weights.values())]:
+            if not set(labels) <= set(CANONICAL_LABELS):
+                raise ValueError(f"labels not in the canonical set: {sorted(set(labels) - set(CANONICAL_LABELS))}")
+        if any(w < 0 or not np.isfinite(w) for ws in weights.values() for w in ws.values()):
+            raise ValueError("label weights must be finite and >= 0")
+        return cls(abstain, weights)
+
+
+@lru_cache(maxsize=4)
+def load_params(path: Path = FUSION_PARAMS) -> FusionParams:
+    """The fusion parameters a manifest file holds (default: the shipped edge/models/fusion.json); ModelError
+    names a missing or malformed file."""
+    try:
+        return FusionParams.from_json(json.loads(Path(path).read_text(encoding="utf-8"))["params"])
+    except FileNotFoundError:
+        raise ModelError(f"{path}: fusion parameters not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{path}: malformed fusion parameters ({exc!r})") from None
 
 
 def gather(runs: Mapping[str, Callable[[], ModalityResult]]) -> tuple[dict[str, ModalityResult], dict[str, dict]]:
@@ -63,22 +113,60 @@ def certainty(probs: np.ndarray) -> float:
     return max(0.0, 1.0 - entropy / np.log(probs.size))
 
 
-def fuse(results: Mapping[str, ModalityResult], weights: Mapping[str, float] | None = None) -> Prediction:
-    """Fuse the present modalities' results; EdgeEmotionError when none is present."""
+def abstained(probs: np.ndarray, labels: tuple[str, ...], abstain: tuple[str, ...]) -> np.ndarray:
+    """``probs`` with the mass on ``abstain`` labels spread evenly over all ``labels`` (no opinion, not a vote)."""
+    mask = np.array([lab in abstain for lab in labels])
+    if not mask.any():
+        return probs
+    return np.where(mask, 0.0, probs) + probs[mask].sum() / probs.size
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One modality's contribution over the canonical labels: log-evidence (its mean where it has no such
+    label), its weight before the learned label weight, and the label its evidence points to."""
+
+    logp: np.ndarray
+    weight: float
+    label: str
+
+
+def evidence(result: ModalityResult, abstain: tuple[str, ...] = ()) -> Evidence:
+    """Calibrate, apply abstention, and weigh one modality's result by reliability times certainty."""
+    labels = tuple(result.prediction.scores)
+    e = abstained(calibrated(result.prediction, result.temperature), labels, abstain)
+    own = np.log(np.clip(e, EPS, 1.0))
+    logp = np.full(len(CANONICAL_LABELS), own.mean())
+    logp[[CANONICAL_LABELS.index(lab) for lab in labels]] = own
+    return Evidence(logp, result.reliability * certainty(e), labels[int(e.argmax())])
+
+
+def pool(logp: np.ndarray, weight: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Fused probabilities over the canonical labels, batched: ``logp`` (modalities, items, labels), ``weight``
+    and ``present`` (modalities, items). Weights are scaled so each item's largest is 1; an item whose present
+    modalities all weigh 0 pools them with equal weights; an item with none present gets a uniform answer."""
+    w = np.where(present, np.clip(weight, 0.0, None), 0.0)
+    top = w.max(axis=0)
+    w = np.where(top > 0, w / np.where(top > 0, top, 1.0), present.astype(float))
+    total = np.einsum("mi,mil->il", w, logp)
+    p = np.exp(total - total.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def fuse(results: Mapping[str, ModalityResult], weights: Mapping[str, float] | None = None,
+         params: FusionParams | None = None) -> Prediction:
+    """Fuse the present modalities' results (``params``: default the shipped fusion.json); EdgeEmotionError when
+    none is present. A modality alone is returned calibrated, abstention and weights do not apply to it."""
     if not results:
         raise EdgeEmotionError("nothing to fuse: no modality produced a result")
-    labels = tuple(lab for lab in CANONICAL_LABELS if any(lab in r.prediction.scores for r in results.values()))
-    logps, raw_weights = [], []
-    for name, result in results.items():
-        probs = calibrated(result.prediction, result.temperature)
-        raw_weights.append((1.0 if weights is None else weights.get(name, 1.0)) * result.reliability
-                           * certainty(probs))
-        logp = dict(zip(result.prediction.scores, np.log(np.clip(probs, EPS, 1.0))))
-        no_opinion = float(np.mean(list(logp.values())))
-        logps.append([logp.get(lab, no_opinion) for lab in labels])
-    top = max(raw_weights)
-    if top <= 0:  # every modality uniform or unreliable: average them as they are
-        return Prediction.from_probs(np.mean([[r.prediction.scores.get(lab, 0.0) for lab in labels]
-                                              for r in results.values()], axis=0), labels)
-    total = (np.array(raw_weights) / top) @ np.array(logps)  # the most trusted modality keeps weight 1
-    return Prediction.from_probs(np.exp(total - total.max()), labels)
+    if len(results) == 1:
+        only = next(iter(results.values()))
+        return Prediction.from_probs(calibrated(only.prediction, only.temperature), tuple(only.prediction.scores))
+    params = load_params() if params is None else params
+    parts = {name: evidence(r, params.abstain.get(name, ())) for name, r in results.items()}
+    logp = np.stack([e.logp for e in parts.values()])[:, None, :]
+    weight = np.array([[(1.0 if weights is None else weights.get(name, 1.0)) * e.weight
+                        * params.label_weight(name, e.label)] for name, e in parts.items()])
+    fused = pool(logp, weight, np.ones_like(weight, dtype=bool))[0]
+    keep = [i for i, lab in enumerate(CANONICAL_LABELS) if any(lab in r.prediction.scores for r in results.values())]
+    return Prediction.from_probs(fused[keep], tuple(CANONICAL_LABELS[i] for i in keep))
