@@ -33,6 +33,7 @@ from edge.asr.keyword_net import KeywordNetwork
 from edge.asr.words import Recognizer
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.bench.agreement import data_root
+from edge.bench.environment import environment
 from edge.bench.latency import times_ms
 
 REPO = Path(__file__).resolve().parents[1]
@@ -191,7 +192,7 @@ def main() -> None:
         sys.exit(f"skipped: {root} not present")
     rows = test_rows(root)
     clips = [load_audio(r["path"]) for r in rows]
-    results = {"keyword_clips": sum(bool(r["target"]) for r in rows),
+    results = {"environment": environment(), "keyword_clips": sum(bool(r["target"]) for r in rows),
                "other_clips": sum(not r["target"] for r in rows), "targets": TARGETS,
                "networks": [evaluate(p, rows, clips) for p in ("int8", "float32")],
                "default_list": default_list(rows, clips), "rss_mb": peak_rss_mb(rows[0]["path"])}

@@ -1,7 +1,13 @@
-"""Shared fixtures: speech synthesised with espeak-ng + sox, and slices of ../shared/data when present."""
+"""Shared fixtures: speech synthesised with espeak-ng + sox, and slices of ../shared/data when present.
+
+A test that needs ../shared/data skips with "shared" in its reason when the data is absent; with
+EDGE_EMOTION_REQUIRE_SHARED=1 (set by .ci/run, whose clone has ../shared beside it) such a skip is a
+failure instead, so the leakage guards and corpus checks cannot silently stop running in CI.
+"""
 
 import csv
 import os
+from collections.abc import Generator
 import shutil
 import subprocess
 import sys
@@ -14,6 +20,24 @@ import soundfile as sf
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("EDGE_EMOTION_DATA", REPO.parent / "shared" / "data"))
 SAMPLE_WAV = REPO / "edge" / "samples" / "hello_en.wav"
+REQUIRE_SHARED = os.environ.get("EDGE_EMOTION_REQUIRE_SHARED") == "1"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With EDGE_EMOTION_REQUIRE_SHARED=1, stop before any test when the shared data folder is missing."""
+    if REQUIRE_SHARED and not SHARED_DATA.is_dir():
+        raise pytest.UsageError(f"EDGE_EMOTION_REQUIRE_SHARED=1 but {SHARED_DATA} is missing: the corpus-dependent "
+                                "tests (leakage guards among them) cannot run")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Generator[None, object, None]:
+    """With EDGE_EMOTION_REQUIRE_SHARED=1, report a test skipped for want of shared data as failed."""
+    report = (yield).get_result()
+    reason = report.longrepr[2] if report.skipped and isinstance(report.longrepr, tuple) else ""
+    if REQUIRE_SHARED and "shared" in reason.lower():
+        report.outcome = "failed"
+        report.longrepr = f"EDGE_EMOTION_REQUIRE_SHARED=1 but this test would skip: {reason}"
 
 
 def speak(text: str, path: Path, rate: int = 16000, voice: str = "en-us") -> Path:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SHARED_DATA, run_cli
+from edge.bench.memory_sets import SETS, memory_sets
 from edge.bench.models import MODEL_CLASSES, model_class, shipped_manifests
 from edge.bench.report import scalar_metrics
 from edge.manifest import MODELS_DIR
@@ -97,6 +98,8 @@ def test_markdown_lists_both_speech_models_and_plots_follow_matplotlib(quick_run
     markdown = (out / "results.md").read_text()
     for name in SPEECH_MODELS:
         assert f"| {name} | speech |" in markdown
+    assert "## Manifest metrics (as recorded at training time; each model's `evaluation` row names the data" in markdown
+    assert "cross-validated" not in markdown.split("## Notes")[0]  # only the speech models' metrics are
     assert "| MISS |" in markdown or "| PASS |" in markdown
     try:
         import matplotlib  # noqa: F401
@@ -106,13 +109,14 @@ def test_markdown_lists_both_speech_models_and_plots_follow_matplotlib(quick_run
         assert results["plots"] == [] and "matplotlib not installed: no plots" in results["notes"]
 
 
-def test_modalities_are_grouped_and_one_without_a_runtime_class_is_known_absent(
+def test_modalities_are_grouped_non_model_json_is_left_out_and_one_without_a_runtime_class_is_known_absent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("speech_emotion_int8.json", "speech_emotion_int8.tflite"):
         shutil.copy(MODELS_DIR / name, tmp_path / name)
     face = json.loads((MODELS_DIR / "speech_emotion_int8.json").read_text())
     (tmp_path / "face_emotion_int8.json").write_text(json.dumps({**face, "name": "face_emotion_int8",
                                                                  "modality": "face"}))
+    (tmp_path / "fusion.json").write_text(json.dumps({"name": "fusion", "params": {}}))  # parameters, not a model
     groups = shipped_manifests(tmp_path)
     assert {k: [m.name for m in v] for k, v in groups.items()} == {"face": ["face_emotion_int8"],
                                                                    "speech": ["speech_emotion_int8"]}
@@ -135,3 +139,15 @@ def test_manifest_metrics_are_shown_as_dotted_scalars_whatever_keys_they_have() 
     assert scalar_metrics(metrics) == {"evaluation": "speaker-independent", "ravdess_5fold_si.ua_mean": 0.61,
                                        "tess_oaf_to_yaf.ua": 0.9}
     assert scalar_metrics({}) == {}
+
+
+def test_memory_sets_load_the_deployed_models_they_name() -> None:
+    pytest.importorskip("cv2")
+    rows = {r["set"]: r for r in memory_sets()}
+    assert list(rows) == list(SETS)
+    assert rows["speech + text"]["models"] == ["speech_emotion_int8", "text_emotion_int8"]
+    assert rows["keyword network"]["models"] == ["keyword_spotter_int8"]
+    assert not any("float32" in name for r in rows.values() for name in r["models"])
+    bare, opencv = (rows[name]["peak_rss_mb"] for name in list(SETS)[:2])
+    assert 10 < bare < opencv < rows["face path: classifier + both detectors (imports OpenCV)"]["peak_rss_mb"]
+    assert rows["every deployed model"]["peak_rss_mb"] == max(r["peak_rss_mb"] for r in rows.values())

@@ -9,23 +9,25 @@ from edge.asr.words import Word, overlaps
 from edge.errors import ConfigError
 
 # Likelihood-ratio thresholds p(keyword) / p(best phone sequence), as in pocketsphinx keyword lists, and the
-# score mapping: all fitted by `python -m benchmarks.keywords` on shared/data/speech_commands (see its report).
-# The Speech Commands words are tuned on those clips; the phrases, which no clip says, fire
-# on at most 2 of its 960 clips (and are never more permissive than 1e-20). The default engine choice hands
-# the ten Speech Commands words to the trained keyword network; their thresholds here serve --engine pocketsphinx.
+# score mapping: all fitted by `python -m benchmarks.keywords` on the validation speakers only (the official
+# Speech Commands v0.02 validation split of the training mirrors, 1,373 clips; never on the shared test clips,
+# which it only scores). The ten words are tuned on those clips (on, off and go have only 2-3 each, so theirs
+# are strict); each phrase, which no clip says, fires on at most 3 of them (and is never more permissive than
+# 1e-20). The default engine choice hands the ten words to the trained keyword network; their thresholds here
+# serve --engine pocketsphinx.
 DEFAULT_KEYWORDS: dict[str, float] = {
     # commands a driver or robot owner gives (the Speech Commands v0.02 keywords)
-    "yes": 2.2e4, "no": 1.5e7, "up": 7.3e5, "down": 1.5e-3, "left": 4.1e-3,
-    "right": 2e1, "on": 1.8e8, "off": 1.1e-2, "stop": 6.2e-11, "go": 1.0,
+    "yes": 1.0, "no": 8.2e-2, "up": 2.9e8, "down": 1.8e-2, "left": 2.8e-5,
+    "right": 5.6e-9, "on": 1.1e13, "off": 2.6e10, "stop": 7.7e-15, "go": 2e6,
     # emotionally loaded phrases: distress, fear, anger, sadness, gratitude, affection, surprise
-    "help me": 1.3e-16, "watch out": 1e-15, "i'm scared": 1e-20, "shut up": 3.8e-8, "leave me alone": 1e-20,
-    "damn it": 2.4e-3, "i'm sorry": 1e-20, "thank you": 4.9e-11, "i love you": 3.4e-12, "oh my god": 1.2e-15,
+    "help me": 1.7e-10, "watch out": 7.3e-17, "i'm scared": 1e-20, "shut up": 7.8e-6, "leave me alone": 1e-20,
+    "damn it": 1.1e-6, "i'm sorry": 1e-20, "thank you": 4.1e-16, "i love you": 2.4e-9, "oh my god": 1e-20,
 }
-DEFAULT_THRESHOLD = 7.5e-6  # a keyword the list does not hold: the median of the list's thresholds
+DEFAULT_THRESHOLD = 7.9e-8  # a keyword the list does not hold: the median of the list's thresholds
 # score = logistic(SCORE_BIAS + SCORE_SLOPE * ln-ratio margin over the threshold): the fitted probability that
 # the best keyword reported for a clip was the word said
-SCORE_BIAS = 0.268
-SCORE_SLOPE = 0.0926
+SCORE_BIAS = -0.193
+SCORE_SLOPE = 0.0799
 _PHRASE = re.compile(r"[a-z']+( [a-z']+)*")
 
 

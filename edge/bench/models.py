@@ -1,6 +1,7 @@
 """Which models to benchmark: every shipped manifest, grouped by modality, and the runtime class of each modality."""
 
 import importlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,12 @@ def model_class(modality: str) -> Any | None:
 
 def shipped_manifests(models_dir: Path = MODELS_DIR) -> dict[str, list[Manifest]]:
     """Every TFLite model's manifest in ``models_dir`` (sha256-verified), by modality, int8 before float32; the
-    transcriber's n-gram LM is measured by benchmarks.keywords instead."""
+    transcriber's n-gram LM is measured by benchmarks.keywords instead, and JSON files that name no model file
+    (fusion.json: fusion parameters) are not model manifests."""
     groups: dict[str, list[Manifest]] = {}
     for path in sorted(models_dir.glob("*.json")):
+        if "model_file" not in json.loads(path.read_text(encoding="utf-8")):
+            continue
         manifest = load_manifest(path)
         if manifest.model_path.suffix == ".tflite":
             groups.setdefault(manifest.modality, []).append(manifest)

@@ -18,13 +18,18 @@ from edge.manifest import load_manifest
 from edge.runtime import TFLiteModel
 
 _PROBE = "import sys; from edge.bench.processes import probe; probe(sys.argv[1:])"
+OPENCV = "opencv"  # a probe argument that imports OpenCV alone, without a model
 
 
 def probe(manifest_paths: list[str]) -> None:
-    """Child side: import each model's modality runtime, load the model, run one invoke; print peak RSS (MB)."""
+    """Child side: import each model's modality runtime, load the model, run one invoke; print peak RSS (MB).
+    The argument OPENCV instead imports OpenCV, as the face path does."""
     rng = np.random.default_rng(0)
     loaded = []
     for path in manifest_paths:
+        if path == OPENCV:
+            cv2_module()
+            continue
         manifest = load_manifest(path)
         model_class(manifest.modality)  # imports the modality's runtime module, so its dependencies count
         if manifest.modality.startswith("face"):
@@ -44,8 +49,9 @@ def _run(args: list[str], what: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def process_peak_rss_mb(manifest_paths: list[Path]) -> float:
-    """Peak RSS (MB) of a fresh process that loads the runtime and these models and runs one inference each."""
+def process_peak_rss_mb(manifest_paths: list[Path | str]) -> float:
+    """Peak RSS (MB) of a fresh process that loads the runtime and these models (or OPENCV) and runs one inference
+    each."""
     return float(_run(["-c", _PROBE, *map(str, manifest_paths)], "peak-RSS probe").stdout.split()[-1])
 
 

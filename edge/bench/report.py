@@ -34,7 +34,8 @@ def model_tables(results: dict) -> list[Table]:
            ", ".join(m["labels"])] for m in models]),
         ("Latency per invoke, ms (median / p90)", ["model", *(f"{t} thread(s)" for t in threads)],
          [[m["name"], *(f"{lat['median_ms']:.3f} / {lat['p90_ms']:.3f}" for lat in m["latency"])] for m in models]),
-        ("Manifest metrics (cross-validated, as recorded at training time)", ["model", "metric", "value"],
+        ("Manifest metrics (as recorded at training time; each model's `evaluation` row names the data: "
+         "cross-validation folds for speech, one validation split for the others)", ["model", "metric", "value"],
          [[m["name"], key, fmt(value)] for m in models for key, value in scalar_metrics(m["metrics"]).items()]
          + [[m["name"], "(none recorded in the manifest)", ""] for m in models if not scalar_metrics(m["metrics"])]),
     ]
