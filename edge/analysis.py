@@ -8,7 +8,7 @@ from edge.audio.features import frame_energy_db
 from edge.audio.vad import FrameVad, Utterance, segment
 from edge.errors import AudioError
 from edge.result import Prediction
-from edge.speech import SpeechEmotionModel
+from edge.speech import SpeakerSession, SpeechEmotionModel
 
 SILENCE_DBFS = -60.0
 
@@ -21,18 +21,20 @@ class AudioAnalysis:
     segments: list[tuple[Utterance, Prediction]]
 
 
-def analyze_audio(model: SpeechEmotionModel, audio: np.ndarray, vad: FrameVad) -> AudioAnalysis:
+def analyze_audio(model: SpeechEmotionModel, audio: np.ndarray, vad: FrameVad,
+                  speaker: SpeakerSession | None = None) -> AudioAnalysis:
     """Score a recording. With at most one utterance the whole signal is scored as one utterance
     (the path the model was evaluated on); with several, the overall scores are the
-    duration-weighted mean of the utterance scores. Digital silence raises AudioError."""
+    duration-weighted mean of the utterance scores. Digital silence raises AudioError. A ``speaker``
+    session adapts to the utterances in order, each scored with what was heard before it."""
     if frame_energy_db(audio).max() < SILENCE_DBFS:
         raise AudioError(f"no speech: the recording is silent (every frame below {SILENCE_DBFS:.0f} dBFS)")
     utterances = segment(audio, vad)
-    scored = [(u, model.predict(u.audio)) for u in utterances]
-    if len(scored) <= 1:
-        overall = model.predict(audio)
-    else:
-        weights = np.array([u.end - u.start for u, _ in scored])
-        probs = np.array([[p.scores[lab] for lab in model.labels] for _, p in scored])
-        overall = Prediction.from_probs(weights @ probs / weights.sum(), model.labels)
+    if len(utterances) <= 1:
+        overall = model.predict(audio, speaker, learn=not utterances)  # the session learns each utterance once
+        return AudioAnalysis(overall, [(u, model.predict(u.audio, speaker)) for u in utterances])
+    scored = [(u, model.predict(u.audio, speaker)) for u in utterances]
+    weights = np.array([u.end - u.start for u, _ in scored])
+    probs = np.array([[p.scores[lab] for lab in model.labels] for _, p in scored])
+    overall = Prediction.from_probs(weights @ probs / weights.sum(), model.labels)
     return AudioAnalysis(overall, scored)

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import signal
 import sys
 import threading
 from dataclasses import replace
@@ -17,7 +18,7 @@ from edge.asr.spotting import ENGINES
 from edge.asr.words import Recognizer, Transcript
 from edge.audio.decode import load_audio
 from edge.audio.microphone import Microphone
-from edge.audio.vad import UtteranceSegmenter, make_vad
+from edge.audio.vad import Utterance, UtteranceSegmenter, make_vad
 from edge.errors import ConfigError, EdgeEmotionError
 from edge.face.analysis import FaceResult, analyze_faces
 from edge.face.detect import DETECTORS, DEFAULT_DETECTOR, make_detector
@@ -28,7 +29,7 @@ from edge.profiles import Profile, load_profile
 from edge.result import Prediction
 from edge.runtime import AUTO_ORDER
 from edge.sinks.base import warn
-from edge.speech import SpeechEmotionModel
+from edge.speech import SpeakerSession, SpeechEmotionModel, load_enrolment, save_enrolment
 from edge.stream.assemble import assemble, face_track
 from edge.stream.faces import FaceTrack
 from edge.stream.utterances import live_utterances
@@ -127,16 +128,26 @@ def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
 AudioOutcome = tuple[Prediction, dict, list[tuple[dict, Prediction]]]
 
 
+def _speaker(model: SpeechEmotionModel, args: argparse.Namespace, adapt: bool) -> SpeakerSession | None:
+    """The speaker session ``--adapt``/``--speaker FILE`` ask for (None: every input on its own)."""
+    if not (adapt or args.speaker):
+        return None
+    start = load_enrolment(args.speaker, model.contract) if args.speaker else None
+    return model.session(start=start)
+
+
 def _audio_analyser(args: argparse.Namespace) -> Callable[[str], AudioOutcome]:
     """Audio path -> (whole-file prediction, extra fields, [(segment record, prediction)]); --transcribe's
-    transcript and text result are the extra fields."""
+    transcript and text result are the extra fields. With --adapt the files are one speaker's session,
+    in order: each result uses only that file and the ones before it."""
     model = _load_model(args)
     vad = make_vad(args.vad)
     transcribe = (Transcriber.load(), _load_text_model(args)) if args.transcribe else None
+    speaker = _speaker(model, args, args.adapt)
 
     def analyse(path: str) -> AudioOutcome:
         audio = load_audio(path)
-        result = analyze_audio(model, audio, vad)
+        result = analyze_audio(model, audio, vad, speaker)
         extra = _transcription(*transcribe, audio) if transcribe else {}
         segments = [({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
                     for k, (utt, pred) in enumerate(result.segments)] if args.segments else []
@@ -198,6 +209,32 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_enroll(args: argparse.Namespace) -> int:
+    """Store a speaker's voice statistics (numbers only, never audio) from files or the microphone."""
+    model = _load_model(args)
+    if not model.adapts:
+        raise ConfigError(f"{model.manifest.path}: this speech model does not use speaker statistics; nothing to enrol")
+    if bool(args.paths) == (args.duration is not None):
+        raise ConfigError("enroll needs recordings (PATH...) or --duration S for the microphone, not both")
+    session = model.session()
+    vad = make_vad(args.vad)
+    failed, heard = 0, 0
+    if args.paths:
+        for path in args.paths:
+            try:
+                heard += len(analyze_audio(model, load_audio(path), vad, session).segments) or 1
+            except EdgeEmotionError as exc:
+                _input_error(path, exc)
+                failed += 1
+    else:
+        for utt in live_utterances(Microphone(device=args.device), UtteranceSegmenter(vad), args.duration):
+            model.predict(utt.audio, session)
+            heard += 1
+    save_enrolment(session.stats, model.contract, args.out)
+    print(f"enrolled {heard} utterance(s) -> {args.out}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_fuse(args: argparse.Namespace) -> int:
     """One fused result per CSV row (columns audio, text, image); a failed row is one stderr line."""
     fuser = RowFuser({"speech": lambda: _load_model(args), "text": lambda: _load_text_model(args),
@@ -227,10 +264,17 @@ def _face_event_printer(as_json: bool) -> Callable[[float, FaceResult], None]:
     return lambda t, result: _print_face("camera", {"t": round(t, 3), **result.to_json()}, as_json)
 
 
+def _reset_on_signal(speaker: SpeakerSession | None) -> None:
+    """``kill -USR1 PID`` makes a live session forget the voice it adapted to (a new person is talking)."""
+    if speaker is not None and hasattr(signal, "SIGUSR1") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGUSR1, lambda *_: speaker.reset())
+
+
 def listen_with_profile(args: argparse.Namespace) -> int:
     """A device profile's pipeline: fused, smoothed events to the profile's sinks (and stdout with --json);
     with a camera, face-only events fill the silences."""
     live = assemble(load_profile(args.profile), device=args.device, json_stdout=args.json, camera=args.camera)
+    _reset_on_signal(live.pipeline.speaker)
     if live.faces is not None:
         live.faces.on_frame = lambda t, _: live.pipeline.face_tick(t)
         live.faces.start().wait_first_frame(CAMERA_WARMUP_S)  # so the first utterance can see the face
@@ -246,12 +290,23 @@ def listen_with_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _live_prediction(model: SpeechEmotionModel, utt: Utterance, speaker: SpeakerSession | None) -> Prediction:
+    """One live utterance's prediction, adapting to the speaker when a session is kept."""
+    if speaker is not None:
+        speaker.heard(utt.start, utt.end)
+    return model.predict(utt.audio, speaker)
+
+
 def cmd_listen(args: argparse.Namespace) -> int:
     """Microphone -> VAD utterances -> one event per utterance (and, with --camera, one per analysed frame),
     until Ctrl-C, --duration or the microphone ends."""
     if args.profile:
         return listen_with_profile(args)
     model = _load_model(args)
+    speaker = _speaker(model, args, not args.no_adapt)
+    if speaker is not None:
+        speaker.reset_after_s = args.adapt_reset
+    _reset_on_signal(speaker)
     faces = None
     if args.camera:
         base = Profile()
@@ -266,7 +321,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
                                    reconnect_s=RECONNECT_S if args.reconnect else None):
             _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
                                           "start": round(utt.start, 3), "end": round(utt.end, 3)},
-                  model.predict(utt.audio))
+                  _live_prediction(model, utt, speaker))
     finally:
         if faces is not None:
             faces.stop()
@@ -341,6 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--detector", default=DEFAULT_DETECTOR, choices=DETECTORS,
                          help="face detector (blazeface: default, measured best; cascade: OpenCV Haar)")
     analyze.add_argument("--segments", action="store_true", help="also print one line per detected utterance")
+    analyze.add_argument("--adapt", action="store_true",
+                         help="the files are one speaker's session, in order: adapt to the voice, each result "
+                              "using only that file and the ones before it")
+    analyze.add_argument("--speaker", type=Path, default=None, metavar="FILE",
+                         help="start adapting from this enrolment file (edge-emotion enroll); implies --adapt")
     analyze.add_argument("--transcribe", action="store_true",
                          help="add the on-device transcript (pocketsphinx, the asr extra) and the text model's result")
     analyze.set_defaults(func=cmd_analyze)
@@ -358,7 +418,25 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--profile", default=None, metavar="NAME|FILE",
                         help="device profile (pi4, pi5, jetson-nano, jetson-orin, x86, or a .toml path): fused, "
                              "smoothed events to the profile's sinks; --json adds stdout")
+    listen.add_argument("--no-adapt", action="store_true",
+                        help="score each utterance on its own (default: adapt to the voice heard so far; "
+                             "kill -USR1 resets it)")
+    listen.add_argument("--adapt-reset", type=float, default=120.0, metavar="S",
+                        help="forget the adapted voice after this many seconds of silence (default 120)")
+    listen.add_argument("--speaker", type=Path, default=None, metavar="FILE",
+                        help="start adapting from this enrolment file (profiles: audio.speaker)")
     listen.set_defaults(func=cmd_listen)
+
+    enroll = sub.add_parser("enroll", parents=[common], help="store a speaker's voice statistics for adaptation",
+                            description="Compute a speaker's voice statistics (numbers only, never audio) from "
+                                        "recordings or the microphone and write them to FILE, for analyze/listen "
+                                        "--speaker FILE. Nothing is written unless asked.")
+    enroll.add_argument("paths", nargs="*", metavar="PATH", help="recordings of the speaker (a few neutral sentences)")
+    enroll.add_argument("--out", type=Path, required=True, metavar="FILE", help="the enrolment file to write")
+    enroll.add_argument("--duration", type=float, default=None, metavar="S",
+                        help="record this many seconds from the microphone instead of reading files")
+    enroll.add_argument("--device", default=None, help="sounddevice input device name or index")
+    enroll.set_defaults(func=cmd_enroll)
 
     fuse = sub.add_parser("fuse", parents=[common], help="late fusion over a CSV of audio,text,image rows",
                           description="Print one fused result per row of a CSV with columns audio, text, image "

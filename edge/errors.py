@@ -17,6 +17,10 @@ class ImageError(EdgeEmotionError):
     """An image input could not be read, or is not a usable picture."""
 
 
+class EnrolmentError(EdgeEmotionError):
+    """A speaker enrolment file is unreadable, tampered with, or made for another feature contract."""
+
+
 class ModelError(EdgeEmotionError):
     """A model or its manifest is missing, tampered with, or inconsistent."""
 

@@ -13,6 +13,10 @@ TESS_MAP: Mapping[str, str] = {
     "neutral": "neutral", "sad": "sad", "ps": "surprise",
 }
 
+EMOVO_MAP: Mapping[str, str] = {
+    "rab": "angry", "dis": "disgust", "pau": "fear", "gio": "happy", "neu": "neutral", "tri": "sad", "sor": "surprise",
+}
+EMODB_MAP: Mapping[str, str] = {"W": "angry", "E": "disgust", "A": "fear", "F": "happy", "N": "neutral", "T": "sad"}
 
 def check_labels(labels: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Return ``labels`` in canonical order, refusing any label outside the canonical set."""

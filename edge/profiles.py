@@ -153,6 +153,11 @@ def _file_path(path: str) -> Path:
         raise _Invalid(str(exc)) from None
 
 
+def enrolment_path(value: Any) -> Path:
+    """A speaker enrolment file's path (read when the pipeline starts)."""
+    return _file_path(text(value))
+
+
 def video_source(value: Any) -> str | Path:
     """A camera driver name, or a video file path (returned as a Path)."""
     source = text(value)
@@ -218,6 +223,9 @@ class AudioConfig(_Section):
     min_utterance_s: float = setting(0.4, number(0.0, 60.0))
     max_utterance_s: float = setting(10.0, number(0.0, 60.0, open_low=True))
     reconnect_s: float = setting(1.0, number(0.0, 60.0))  # first retry delay when the mic vanishes; 0: stop instead
+    adapt: bool = setting(True, boolean)  # speaker adaptation: normalise with the statistics of the voice heard so far
+    adapt_reset_s: float = setting(120.0, number(0.0))  # silence after which adaptation starts over; 0: never
+    speaker: Path | None = setting(None, enrolment_path)  # a speaker enrolment file to start from
 
     def validate(self) -> None:
         if self.min_utterance_s >= self.max_utterance_s:

@@ -11,7 +11,10 @@ window is centred and zero-padded (zero is the normalised mean).
 Normalisations: ``utterance-cmvn`` standardises every coefficient over the utterance (drops the
 utterance's average spectral shape); ``global`` removes only c0's utterance mean (microphone
 gain) and standardises with fixed training-set statistics stored in the contract, so the average
-spectral envelope - vocal effort, tilt - reaches the model. Each model's manifest carries the
+spectral envelope - vocal effort, tilt - reaches the model; ``speaker`` does the same with the
+speaker's own statistics, estimated from utterances heard before (``edge.speech.adaptation``) and
+shrunk towards the training-set statistics with a weight of ``speaker_prior`` utterances: with
+nothing heard yet it equals ``global``. Each model's manifest carries the
 contract it was trained with, and the runtime computes exactly that.
 """
 
@@ -22,7 +25,7 @@ from python_speech_features import mfcc
 
 from edge.audio.decode import SAMPLE_RATE
 
-NORMALISATIONS = ("utterance-cmvn", "global")
+NORMALISATIONS = ("utterance-cmvn", "global", "speaker")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class FeatureContract:
     normalisation: str = "utterance-cmvn"
     global_mean: tuple[float, ...] = ()
     global_std: tuple[float, ...] = ()
+    speaker_prior: float = 0.0
     window_frames: int = 200
     window_hop: int = 100
     version: int = 2
@@ -51,8 +55,10 @@ class FeatureContract:
     def __post_init__(self) -> None:
         if self.normalisation not in NORMALISATIONS:
             raise ValueError(f"normalisation must be one of {NORMALISATIONS}, not {self.normalisation!r}")
-        if self.normalisation == "global" and not (len(self.global_mean) == len(self.global_std) == self.dims):
-            raise ValueError(f"global normalisation needs {self.dims} means and standard deviations")
+        if self.normalisation in ("global", "speaker") and not (len(self.global_mean) == len(self.global_std) == self.dims):
+            raise ValueError(f"{self.normalisation} normalisation needs {self.dims} means and standard deviations")
+        if self.normalisation == "speaker" and self.speaker_prior <= 0:
+            raise ValueError("speaker normalisation needs a positive speaker_prior")
 
     @property
     def dims(self) -> int:
@@ -160,13 +166,37 @@ def gain_normalised(feats: np.ndarray) -> np.ndarray:
     return out
 
 
-def normalise(feats: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
-    """Apply the contract's normalisation to ``raw_features`` output."""
+def utterance_moments(feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-coefficient mean and mean square of an utterance's gain-normalised raw features: all
+    that speaker statistics keep of it (numbers, never audio)."""
+    g = gain_normalised(feats).astype(np.float64)
+    return g.mean(axis=0), (g * g).mean(axis=0)
+
+
+def speaker_mean_std(contract: FeatureContract, mean_sum: np.ndarray, square_sum: np.ndarray,
+                     weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Shrinkage estimate of a speaker's feature mean and std from ``weight`` utterances' summed
+    moments, with the training-set statistics counted as ``speaker_prior`` utterances."""
+    prior = contract.speaker_prior
+    g_mean, g_std = np.asarray(contract.global_mean), np.asarray(contract.global_std)
+    total = prior + weight
+    mean = (prior * g_mean + mean_sum) / total
+    square = (prior * (g_std ** 2 + g_mean ** 2) + square_sum) / total
+    std = np.sqrt(np.maximum(square - mean ** 2, (0.1 * g_std) ** 2))
+    return mean, std
+
+
+def normalise(feats: np.ndarray, contract: FeatureContract = CONTRACT,
+              speaker: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Apply the contract's normalisation to ``raw_features`` output; ``speaker`` is the (mean, std)
+    that ``speaker`` normalisation uses (default: the training-set statistics, nothing heard yet)."""
     feats = np.asarray(feats, dtype=np.float32)
     if contract.normalisation == "utterance-cmvn":
         out = (feats - feats.mean(axis=0)) / (feats.std(axis=0) + 1e-5)
     else:
-        out = (gain_normalised(feats) - np.asarray(contract.global_mean)) / np.asarray(contract.global_std)
+        mean, std = (speaker if speaker is not None and contract.normalisation == "speaker"
+                     else (np.asarray(contract.global_mean), np.asarray(contract.global_std)))
+        out = (gain_normalised(feats) - mean) / std
     return out.astype(np.float32)
 
 

@@ -14,7 +14,7 @@ from edge.profiles import JsonlSinkConfig, Profile
 from edge.sinks.base import Sink, warn
 from edge.sinks.factory import make_sinks
 from edge.sinks.jsonl import STDOUT
-from edge.speech import SpeechEmotionModel
+from edge.speech import SpeakerSession, SpeechEmotionModel, load_enrolment
 from edge.stream.faces import FaceTrack
 from edge.stream.pipeline import UtterancePipeline
 from edge.stream.smoothing import LabelSmoother
@@ -82,6 +82,16 @@ def face_track(profile: Profile, camera: str | None = None,
     return FaceTrack(source, model, detector, cam.fps, on_frame=on_frame, queue_frames=cam.queue_frames)
 
 
+def speaker_session(speech: SpeechEmotionModel, profile: Profile) -> SpeakerSession | None:
+    """The profile's speaker adaptation (``audio.adapt``): from its enrolment file if it names one, reset
+    after ``audio.adapt_reset_s`` of silence; None when adaptation is off."""
+    audio = profile.audio
+    if not audio.adapt:
+        return None
+    start = load_enrolment(audio.speaker, speech.contract) if audio.speaker is not None else None
+    return speech.session(start=start, reset_after_s=audio.adapt_reset_s or None)
+
+
 def assemble(profile: Profile, device: str | int | None = None, json_stdout: bool = False,
              camera: str | None = None) -> LiveSetup:
     """Load the profile's models and open its sinks; ``json_stdout`` adds a stdout JSONL sink if it has none;
@@ -93,6 +103,7 @@ def assemble(profile: Profile, device: str | int | None = None, json_stdout: boo
                                          backend=profile.runtime.backend)
     text, transcriber = _text_branch(profile)
     faces = face_track(profile, camera)
+    speaker = speaker_session(speech, profile) if speech is not None else None
     configs = list(profile.sinks)
     if json_stdout and not any(isinstance(c, JsonlSinkConfig) and c.path == STDOUT for c in configs):
         configs.append(JsonlSinkConfig())
@@ -104,7 +115,8 @@ def assemble(profile: Profile, device: str | int | None = None, json_stdout: boo
     return LiveSetup(
         pipeline=UtterancePipeline(speech, sinks, text=text, transcriber=transcriber, weights=profile.fusion.weights,
                                    smoother=smoother, faces=faces, face_window_s=profile.fusion.window_s,
-                                   spotter=_keyword_spotter(profile), keyword_min_score=profile.keywords.threshold),
+                                   spotter=_keyword_spotter(profile), keyword_min_score=profile.keywords.threshold,
+                                   speaker=speaker),
         segmenter=UtteranceSegmenter(make_vad(audio.vad), hangover_ms=audio.hangover_ms,
                                      min_seconds=audio.min_utterance_s, max_seconds=audio.max_utterance_s),
         microphone=Microphone(device=device if device is not None else audio.device, block_ms=audio.block_ms,

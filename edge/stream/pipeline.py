@@ -16,7 +16,7 @@ from edge.errors import EdgeEmotionError
 from edge.fusion import ModalityResult, fuse, gather
 from edge.result import Prediction
 from edge.sinks.base import Sink
-from edge.speech import SpeechEmotionModel
+from edge.speech import SpeakerSession, SpeechEmotionModel
 from edge.stream.faces import FaceTrack
 from edge.stream.smoothing import LabelSmoother
 from edge.text import TextEmotionModel
@@ -29,7 +29,8 @@ class UtterancePipeline:
                  text: TextEmotionModel | None = None, transcriber: Recognizer | None = None,
                  weights: Mapping[str, float] | None = None, smoother: LabelSmoother | None = None,
                  faces: FaceTrack | None = None, face_window_s: float = 2.0,
-                 spotter: Recognizer | None = None, keyword_min_score: float = 0.5) -> None:
+                 spotter: Recognizer | None = None, keyword_min_score: float = 0.5,
+                 speaker: SpeakerSession | None = None) -> None:
         if speech is None and (text is None or transcriber is None):
             raise EdgeEmotionError("the utterance pipeline needs the speech model, or a text model with a transcriber")
         self.speech = speech
@@ -42,6 +43,7 @@ class UtterancePipeline:
         self.face_window_s = face_window_s
         self.spotter = spotter
         self.keyword_min_score = keyword_min_score
+        self.speaker = speaker
         self.skipped = 0
         self._lock = threading.Lock()
         self._last_event = -float("inf")
@@ -49,8 +51,11 @@ class UtterancePipeline:
     def _modalities(self, utt: Utterance) -> tuple[dict[str, ModalityResult], dict[str, dict], str | None]:
         """Per-modality results, their JSON form (a failed modality is an ``error`` entry) and the transcript."""
         runs: dict[str, Callable[[], ModalityResult]] = {}
+        if self.speaker is not None:
+            self.speaker.heard(utt.start, utt.end)
         if self.speech is not None:
-            runs["speech"] = lambda: ModalityResult(self.speech.predict(utt.audio), self.speech.manifest.temperature)
+            runs["speech"] = lambda: ModalityResult(self.speech.predict(utt.audio, self.speaker),
+                                                    self.speech.manifest.temperature)
         transcript = None
         if self.text is not None:
             heard = Transcript.of(self.transcriber.recognize(utt.audio))

@@ -1,7 +1,8 @@
-"""Waveform augmentation for in-car and living-room speech: noise at an SNR, speed perturbation."""
+"""Waveform augmentation for in-car and living-room speech: more voices (speed/vocal-tract scaling),
+rooms (synthetic reverberation) and noise (car, babble, fans) at an SNR."""
 
 import numpy as np
-from scipy.signal import butter, resample_poly, sosfilt
+from scipy.signal import butter, fftconvolve, resample_poly, sosfilt
 
 from edge.audio.decode import SAMPLE_RATE
 
@@ -51,22 +52,39 @@ def add_noise(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarra
 
 def change_speed(audio: np.ndarray, factor: float) -> np.ndarray:
     """Play ``factor`` times faster (tempo and pitch together), by resampling."""
-    if abs(factor - 1.0) < 1e-6:
-        return audio
     up = 100
     down = int(round(100 * factor))
+    if up == down:
+        return audio
     return resample_poly(audio, up, down).astype(np.float32)
+
+
+def reverberate(audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Convolve with a synthetic room response: direct path plus exponentially decaying noise
+    (RT60 0.15-0.7 s, a car cabin to a living room), level kept."""
+    rt60 = rng.uniform(0.15, 0.7)
+    n = int(rt60 * SAMPLE_RATE)
+    tail = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)
+    rir = np.concatenate([[1.0], np.zeros(int(rng.uniform(0.002, 0.01) * SAMPLE_RATE)), rng.uniform(0.1, 0.4) * tail])
+    wet = fftconvolve(audio, rir / np.sqrt(np.sum(rir ** 2)))[:audio.size]
+    return (wet * (np.std(audio) + 1e-9) / (np.std(wet) + 1e-9)).astype(np.float32)
 
 
 def augmented_variant(audio: np.ndarray, kind: str, others: list[np.ndarray],
                       rng: np.random.Generator) -> np.ndarray:
-    """One noisy, speed-perturbed copy of ``audio``; ``kind`` is car, babble or coloured."""
-    speech = change_speed(audio, float(rng.choice([0.9, 0.95, 1.0, 1.05, 1.1])))
+    """One copy of ``audio`` as another voice in another room with noise; ``kind`` is car, babble or coloured.
+
+    Speed perturbation of 0.85-1.15 scales the vocal tract's formants and F0 together (a VTLP-like
+    new voice); half the copies are reverberated; ``others`` are the babble talkers.
+    """
+    speech = change_speed(audio, float(rng.uniform(0.85, 1.15)))
+    if rng.random() < 0.5:
+        speech = reverberate(speech, rng)
     speech = speech * rng.uniform(0.3, 1.0)
     if kind == "car":
         return add_noise(speech, car_noise(speech.size, rng), rng.uniform(0, 20))
     if kind == "babble":
-        return add_noise(speech, babble_noise(speech.size, others, rng), rng.uniform(5, 20))
+        return add_noise(speech, babble_noise(speech.size, others, rng), rng.uniform(0, 20))
     return add_noise(speech, coloured_noise(speech.size, rng), rng.uniform(5, 25))
 
 

@@ -1,9 +1,9 @@
-"""Speech corpora (RAVDESS actors 01-20, TESS), speaker-independent splits and the feature cache.
+"""Speech corpora (RAVDESS actors 01-20, TESS, EMOVO, EmoDB), speaker-independent folds and the feature cache.
 
 Features are computed once per clip (clean + one copy per augmentation kind) with the runtime's
 own ``edge.audio.features.raw_features`` (with the pitch track, a superset of every contract
-here) and cached as one .npz, so every fold reuses them; each run then keeps its contract's
-columns and applies its ``normalise`` (the runtime's function too).
+here) and cached as one .npz per corpus, so every fold reuses them; each run then keeps its
+contract's columns and applies its normalisation (the runtime's functions too).
 """
 
 import csv
@@ -16,19 +16,33 @@ from tqdm import tqdm
 
 from edge.audio.decode import load_audio
 from edge.audio.features import FeatureContract, normalise, raw_features
-from edge.labels import CANONICAL_LABELS, RAVDESS_MAP, TESS_MAP
+from edge.labels import CANONICAL_LABELS, EMODB_MAP, EMOVO_MAP, RAVDESS_MAP, TESS_MAP
 from training.paths import CACHE_DIR, SHARED_DATA
 from training.speech.augment import AUGMENT_KINDS, augmented_variant
 
-
-RAVDESS_FOLDS: dict[str, tuple[str, ...]] = {
-    f"f{k + 1}": tuple(f"{a:02d}" for a in range(4 * k + 1, 4 * k + 5)) for k in range(5)
+CORPORA = ("ravdess", "tess", "emovo", "emodb")
+LABEL_MAPS = {"ravdess": RAVDESS_MAP, "tess": TESS_MAP, "emovo": EMOVO_MAP, "emodb": EMODB_MAP}
+# RAVDESS actors 21-24 are the held-back test speakers: refused even if a copy holds them
+RAVDESS_PUBLIC_ACTORS = tuple(f"{a:02d}" for a in range(1, 21))
+# Speaker-independent 5-fold CV: RAVDESS folds as DATA.md defines them; EMOVO and EmoDB speakers
+# ride along (one male + one female where there are enough), so one CV run scores all three
+SPEAKER_FOLDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "f1": {"ravdess": ("01", "02", "03", "04"), "emovo": ("f1", "m1"), "emodb": ("03", "08")},
+    "f2": {"ravdess": ("05", "06", "07", "08"), "emovo": ("f2",), "emodb": ("09", "10")},
+    "f3": {"ravdess": ("09", "10", "11", "12"), "emovo": ("m2",), "emodb": ("11", "13")},
+    "f4": {"ravdess": ("13", "14", "15", "16"), "emovo": ("f3",), "emodb": ("12", "14")},
+    "f5": {"ravdess": ("17", "18", "19", "20"), "emovo": ("m3",), "emodb": ("15", "16")},
 }
+RAVDESS_FOLDS: dict[str, tuple[str, ...]] = {fold: spk["ravdess"] for fold, spk in SPEAKER_FOLDS.items()}
 CACHE_CONTRACT = FeatureContract(pitch=True)
+CACHE_VERSION = 2
 CORPUS_LICENCES = {
     "ravdess": "RAVDESS speech, actors 01-20 (CC BY-NC-SA 4.0)",
     "tess": "TESS, speakers OAF and YAF (CC BY-NC-ND 4.0)",
+    "emovo": "EMOVO, 6 actors (non-commercial research use)",
+    "emodb": "EmoDB, 10 actors, 2-s processed copy (research use)",
 }
+BABBLE_SOURCE = "speech_commands"  # babble talkers: no emotion-corpus voice enters another clip's training copy
 
 
 @dataclass(frozen=True)
@@ -41,14 +55,24 @@ class Clip:
     label: int
 
 
+def corpus_labels(corpus: str) -> tuple[int, ...]:
+    """Canonical label indices ``corpus`` can emit (EmoDB has no surprise): the loss mask."""
+    return tuple(sorted(CANONICAL_LABELS.index(v) for v in set(LABEL_MAPS[corpus].values())))
+
+
 def read_corpus(corpus: str, data_dir: Path = SHARED_DATA) -> list[Clip]:
-    """Clips of ``corpus`` ('ravdess' or 'tess') with canonical label indices; [] if absent."""
+    """Clips of ``corpus`` (one of CORPORA) with canonical label indices; [] if absent.
+
+    RAVDESS rows of actors outside 01-20 are dropped: those speakers are the held-back test set.
+    """
     index = data_dir / corpus / "index.csv"
     if not index.exists():
         return []
-    mapping = RAVDESS_MAP if corpus == "ravdess" else TESS_MAP
+    mapping = LABEL_MAPS[corpus]
     with index.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
+    if corpus == "ravdess":
+        rows = [r for r in rows if r["speaker"] in RAVDESS_PUBLIC_ACTORS]
     return [
         Clip(index.parent / r["path"], corpus, f"{corpus}:{r['speaker']}",
              CANONICAL_LABELS.index(mapping[r["original_label"]]))
@@ -56,30 +80,41 @@ def read_corpus(corpus: str, data_dir: Path = SHARED_DATA) -> list[Clip]:
     ]
 
 
-def _clip_features(args: tuple[int, int, str]) -> list[np.ndarray]:
-    """Worker: clean + augmented feature arrays of clip ``i`` (uses the forked global audio list)."""
-    i, seed, corpus = args
+def babble_talkers(data_dir: Path = SHARED_DATA, n: int = 60) -> list[np.ndarray]:
+    """Talkers for babble noise: Speech Commands 'unknown' clips (no emotion corpus's speakers)."""
+    folder = data_dir / BABBLE_SOURCE / "_unknown_"
+    files = sorted(folder.glob("*.flac"))[:n] if folder.exists() else []
+    return [a for a in (load_audio(f) for f in files) if a.std() > 1e-4]
+
+
+def _clip_features(args: tuple[int, int]) -> list[np.ndarray]:
+    """Worker: clean + augmented feature arrays of clip ``i`` (uses the forked global audio lists)."""
+    i, seed = args
     rng = np.random.default_rng(seed)
     audio = _AUDIO[i]
-    others = [_AUDIO[j] for j in rng.choice(len(_AUDIO), size=8, replace=False) if j != i]
+    others = [_BABBLE[j] for j in rng.choice(len(_BABBLE), size=8, replace=False)]
     variants = [audio] + [augmented_variant(audio, kind, others, rng) for kind in AUGMENT_KINDS]
     return [raw_features(v, CACHE_CONTRACT).astype(np.float16) for v in variants]
 
 
 _AUDIO: list[np.ndarray] = []
+_BABBLE: list[np.ndarray] = []
 
 
 def build_cache(clips: list[Clip], name: str, seed: int = 0, workers: int = 2) -> Path:
     """Compute (or reuse) the feature cache for ``clips``; returns the .npz path."""
-    out = CACHE_DIR / f"speech_raw_features_{name}.npz"
+    out = CACHE_DIR / f"speech_raw_features_v{CACHE_VERSION}_{name}.npz"
     if out.exists():
         return out
-    global _AUDIO
+    global _AUDIO, _BABBLE
+    _BABBLE = babble_talkers()
+    if not _BABBLE:
+        raise FileNotFoundError(f"babble talkers ({BABBLE_SOURCE}/_unknown_) not found under {SHARED_DATA}")
     _AUDIO = [load_audio(c.path) for c in tqdm(clips, desc=f"decode {name}")]
-    jobs = [(i, seed * 1_000_003 + i, clips[i].corpus) for i in range(len(clips))]
+    jobs = [(i, seed * 1_000_003 + i) for i in range(len(clips))]
     with Pool(workers) as pool:
         feats = list(tqdm(pool.imap(_clip_features, jobs, chunksize=8), total=len(jobs), desc=f"features {name}"))
-    _AUDIO = []
+    _AUDIO, _BABBLE = [], []
     lengths = np.array([[f.shape[0] for f in per_clip] for per_clip in feats])
     flat = np.concatenate([f for per_clip in feats for f in per_clip])
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -126,12 +161,15 @@ def load_cache(path: Path) -> FeatureSet:
     return FeatureSet(per_clip, data["labels"], data["speakers"], data["paths"])
 
 
-def load_all(seed: int = 0) -> FeatureSet:
-    """RAVDESS 01-20 + TESS raw MFCCs (building caches on first use)."""
+def load_all(corpora: tuple[str, ...] = CORPORA, seed: int = 0) -> FeatureSet:
+    """Raw features of ``corpora`` (building caches on first use); FileNotFoundError names a missing one."""
     sets = []
-    for corpus in ("ravdess", "tess"):
+    for corpus in corpora:
         clips = read_corpus(corpus)
         if not clips:
             raise FileNotFoundError(f"corpus {corpus} not found under {SHARED_DATA}")
         sets.append(load_cache(build_cache(clips, corpus, seed)))
-    return sets[0] + sets[1]
+    total = sets[0]
+    for other in sets[1:]:
+        total = total + other
+    return total

@@ -1,198 +1,287 @@
-"""Train the speech-emotion model on speaker-independent splits; one command, seeded, resumable.
+"""Train the speech-emotion model on speaker-independent splits: one command, seeded, resumable, on the GPU
+when JAX finds one, else the CPU. Many runs (folds, ablations, seeds) train at once as one vectorised
+program, so a study that takes days on 2 CPU cores takes minutes on one GPU.
 
-    python -m training.speech.train --split all --out runs/speech
-    python -m training.speech.train --split cv --out runs/exp/no_lstm --set lstm_units=0   # an ablation
+    python -m training.speech.pack                                   # features -> packs/speech_* (once)
+    python -m training.speech.train --plan study --out runs/speech   # every experiment + the shipped model
+    python -m training.speech.train --plan study --only base:f1 --set epochs=2   # a quick check
 
-Splits: f1..f5 (RAVDESS 5-fold CV over actors 01-20; TESS in every training set), oaf_to_yaf and
-yaf_to_oaf (TESS cross-speaker, RAVDESS in training), final (everything, no test: the shipped
-model); 'cv' means f1..f5 and 'all' every split. The cross-corpus experiments ravdess_to_tess and
-tess_to_ravdess ('cross') train on one corpus and test on the other. The recipe is fixed before a run (no early
-stopping, no test data in any choice) and stored with its metrics; ``--set key=value``
-overrides one entry of it. Each split checkpoints every epoch and a finished split is skipped on rerun.
+Splits: f1..f5 (speaker-independent 5-fold CV: RAVDESS folds of DATA.md, with EMOVO and EmoDB speakers
+riding along), loco_emovo / loco_emodb (leave one corpus out), oaf_to_yaf / yaf_to_oaf (TESS
+cross-speaker) and final (everything, no test: the shipped model). A recipe is fixed before a run (no
+early stopping, no test data in any choice). Each run writes ``params.pkl`` and ``metrics.json`` under
+``OUT/EXPERIMENT/SPLIT``; finished runs are skipped, and a phase resumes from its last checkpoint.
 """
 
 import argparse
+import hashlib
 import json
 import os
+import pickle
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from tqdm import trange  # noqa: E402
+from edge.labels import CANONICAL_LABELS
+from training.metrics import summarise
+from training.recipe import parse_overrides
+from training.speech.batches import RunData, Store, evaluation_windows, sample_batch
+from training.speech.data import CORPORA, SPEAKER_FOLDS
+from training.speech.pack import load_pack
 
-from edge.audio.features import CONTRACT, FeatureContract, fixed_windows, gain_normalised  # noqa: E402
-from edge.labels import CANONICAL_LABELS  # noqa: E402
-from training.metrics import summarise  # noqa: E402
-from training.recipe import parse_overrides  # noqa: E402
-from training.resume import compile_resumable  # noqa: E402
-from training.speech.data import RAVDESS_FOLDS, FeatureSet, load_all  # noqa: E402
-from training.speech.model import build_model, keras  # noqa: E402
+SPLITS = (*SPEAKER_FOLDS, "loco_emovo", "loco_emodb", "oaf_to_yaf", "yaf_to_oaf", "final")
+RECIPE = {"epochs": 100, "batch_size": 64, "lr": 3e-3, "label_smoothing": 0.1, "clean_prob": 0.4,
+          "samples_per_epoch": 2400, "freq_masks": 2, "freq_mask_max": 6, "time_masks": 2, "time_mask_max": 20,
+          "conv": [64, 96], "lstm_units": 64, "attention_units": 64, "normalisation": "speaker", "pitch": True,
+          "speaker_prior": 2.0, "adapt_max": 20, "adapt_zero_prob": 0.25,
+          "corpora": list(CORPORA), "corpus_weighting": "sqrt-speakers",
+          "teachers": [], "distill_alpha": 0.7, "distill_temperature": 2.0, "seed": 1}
+ADAPT_KS = (1, 3, 10)
+ADAPT_SEEDS = 3
+ENROL_NEUTRAL = 3
+CHECKPOINT_EVERY = 10
 
-SPLITS = (*RAVDESS_FOLDS, "oaf_to_yaf", "yaf_to_oaf", "final")
-CROSS_CORPUS = ("ravdess_to_tess", "tess_to_ravdess")  # experiments only: one corpus trains, the other tests
-SPLIT_GROUPS = {"all": SPLITS, "cv": tuple(RAVDESS_FOLDS), "tess": ("oaf_to_yaf", "yaf_to_oaf"), "cross": CROSS_CORPUS}
-# The shipped recipe, picked on the RAVDESS folds (README: "How the recipe was chosen")
-RECIPE = {"epochs": 120, "batch_size": 32, "lr": 2e-3, "label_smoothing": 0.1, "clean_prob": 0.4,
-          "tess_per_epoch": 700, "freq_masks": 2, "freq_mask_max": 6, "time_masks": 2, "time_mask_max": 20,
-          "conv": [64, 96], "lstm_units": 64, "pooling": "attention", "normalisation": "global",
-          "pitch": True}
-MODEL_KEYS = ("conv", "lstm_units", "pooling")
-
-
-def recipe_model(recipe: dict, contract: FeatureContract, batch_size: int | None = None,
-                 unroll: bool = False) -> keras.Model:
-    """The network a recipe describes on ``contract``'s frames (``batch_size=1``: the int8 conversion twin)."""
-    return build_model(len(CANONICAL_LABELS), contract.dims, batch_size=batch_size, unroll=unroll,
-                       **{k: tuple(v) if isinstance(v, list) else v for k, v in recipe.items() if k in MODEL_KEYS})
-
-
-def split_contract(recipe: dict, train: FeatureSet) -> FeatureContract:
-    """The feature contract of a run: ``global`` normalisation takes its statistics from the
-    run's own training clips (clean variants), so no test speaker leaks into them."""
-    base = FeatureContract(normalisation="utterance-cmvn", pitch=recipe["pitch"])
-    if recipe["normalisation"] != "global":
-        return base
-    frames = np.concatenate([gain_normalised(v[0][:, :base.dims]) for v in train.variants])
-    return FeatureContract(normalisation="global", pitch=recipe["pitch"],
-                           global_mean=tuple(frames.mean(axis=0).round(5).tolist()),
-                           global_std=tuple((frames.std(axis=0) + 1e-3).round(5).tolist()))
+# The recipe study (issue #15): what each corpus adds, adaptation on/off, three seeds (the teacher
+# ensemble), leave-one-corpus-out, TESS cross-speaker; then students distilled from the ensemble.
+FOLDS = tuple(SPEAKER_FOLDS)
+TEACHERS = ["base", "base_s2", "base_s3"]
+STUDY: tuple[tuple[tuple[str, dict, tuple[str, ...]], ...], ...] = (
+    (
+        ("base", {}, (*FOLDS, "loco_emovo", "loco_emodb", "oaf_to_yaf", "yaf_to_oaf", "final")),
+        ("base_s2", {"seed": 2}, (*FOLDS, "final")),
+        ("base_s3", {"seed": 3}, (*FOLDS, "final")),
+        ("no_adapt", {"normalisation": "global", "adapt_zero_prob": 1.0}, FOLDS),
+        ("ravdess_only", {"corpora": ["ravdess"]}, FOLDS),
+        ("ravdess_tess", {"corpora": ["ravdess", "tess"]}, FOLDS),
+        ("ravdess_tess_emovo", {"corpora": ["ravdess", "tess", "emovo"]}, FOLDS),
+    ),
+    (
+        ("student", {"teachers": TEACHERS}, (*FOLDS, "final")),
+    ),
+)
 
 
-def split_sets(data: FeatureSet, split: str) -> tuple[FeatureSet, FeatureSet | None]:
-    """(train, test) for ``split``; speakers never appear on both sides."""
-    spk = data.speakers
-    if split in RAVDESS_FOLDS:
-        test = np.isin(spk, [f"ravdess:{a}" for a in RAVDESS_FOLDS[split]])
-    elif split == "oaf_to_yaf":
-        test = spk == "tess:YAF"
-    elif split == "yaf_to_oaf":
-        test = spk == "tess:OAF"
-    elif split in CROSS_CORPUS:
-        source, target = split.split("_to_")
-        on = np.char.startswith(spk.astype(str), f"{source}:")
-        return data.subset(on), data.subset(np.char.startswith(spk.astype(str), f"{target}:"))
+def split_clips(store: Store, split: str, corpora: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) clip indices for ``split``, training on ``corpora`` only; no speaker on both sides."""
+    spk, corpus = store.speakers, store.corpora
+    if split in SPEAKER_FOLDS:
+        test = np.isin(spk, [f"{c}:{s}" for c, speakers in SPEAKER_FOLDS[split].items() for s in speakers])
+    elif split.startswith("loco_"):
+        test = corpus == split.removeprefix("loco_")
+    elif split in ("oaf_to_yaf", "yaf_to_oaf"):
+        test = spk == ("tess:YAF" if split == "oaf_to_yaf" else "tess:OAF")
+    elif split == "final":
+        test = np.zeros(spk.size, dtype=bool)
     else:
-        return data, None
-    return data.subset(~test), data.subset(test)
+        raise ValueError(f"unknown split {split!r}; one of {SPLITS}")
+    return np.flatnonzero(np.isin(corpus, corpora) & ~test), np.flatnonzero(test)
 
 
-def crop_or_pad(feats: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random window_frames-long crop, or the clip zero-padded at a random offset."""
-    size = CONTRACT.window_frames
-    out = np.zeros((size, feats.shape[1]), dtype=np.float32)
-    if feats.shape[0] >= size:
-        start = rng.integers(0, feats.shape[0] - size + 1)
-        out[:] = feats[start:start + size]
-    else:
-        start = rng.integers(0, size - feats.shape[0] + 1)
-        out[start:start + feats.shape[0]] = feats
-    return out
+def _load(path: Path):
+    with path.open("rb") as fh:
+        return pickle.load(fh)
 
 
-def spec_augment(x: np.ndarray, recipe: dict, rng: np.random.Generator) -> np.ndarray:
-    """SpecAugment: zero random MFCC-coefficient bands and time spans (in place)."""
-    for _ in range(recipe["freq_masks"]):
-        w = rng.integers(0, recipe["freq_mask_max"] + 1)
-        f = rng.integers(0, x.shape[1] - w + 1)
-        x[:, f:f + w] = 0
-    for _ in range(recipe["time_masks"]):
-        w = rng.integers(0, recipe["time_mask_max"] + 1)
-        t = rng.integers(0, x.shape[0] - w + 1)
-        x[t:t + w] = 0
-    return x
+def _save(obj, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(obj, fh)
+    tmp.replace(path)
 
 
-def epoch_clips(train: FeatureSet, recipe: dict, rng: np.random.Generator) -> np.ndarray:
-    """Clip indices of one epoch: every non-TESS clip plus a random ``tess_per_epoch`` TESS clips
-    (TESS is 2 speakers x 1400 clips: subsampled so it does not outweigh RAVDESS's 16-20 actors)."""
-    is_tess = np.char.startswith(train.speakers.astype(str), "tess:")
-    tess_idx = np.flatnonzero(is_tess)
-    take = rng.choice(tess_idx, size=min(recipe["tess_per_epoch"], tess_idx.size), replace=False)
-    return rng.permutation(np.concatenate([np.flatnonzero(~is_tess), take]))
+class Phase:
+    """Runs with one architecture, trained together: parameters stacked on a leading run axis (``jax.vmap``)."""
+
+    def __init__(self, store: Store, runs: list[RunData], teachers: list[list[dict]]) -> None:
+        import jax
+        import jax.numpy as jnp
+        import optax
+
+        from training.speech import net
+
+        self.jax, self.net, self.store, self.runs = jax, net, store, runs
+        recipe = runs[0].recipe
+        dims, window, n_labels = runs[0].contract.dims, runs[0].contract.window_frames, len(CANONICAL_LABELS)
+        inits = [net.init(jax.random.PRNGKey(r.recipe["seed"] * 7919 + i), dims, n_labels, tuple(recipe["conv"]),
+                          recipe["lstm_units"], recipe["attention_units"]) for i, r in enumerate(runs)]
+        self.params = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[p for p, _ in inits])
+        self.state = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[s for _, s in inits])
+        steps = recipe["epochs"] * (recipe["samples_per_epoch"] // recipe["batch_size"])
+        optimizer = optax.adam(optax.cosine_decay_schedule(recipe["lr"], steps, alpha=0.02))
+        self.opt_state = jax.vmap(optimizer.init)(self.params)
+        self.frames = jax.device_put(store.frames)
+        self.teachers = (jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[
+            jax.tree_util.tree_map(lambda *b: jnp.stack(b), *team) for team in teachers]) if teachers and teachers[0] else None)
+        smoothing, alpha, temp = recipe["label_smoothing"], recipe["distill_alpha"], recipe["distill_temperature"]
+
+        def inputs(frames, b):
+            t = jnp.arange(window)
+            idx = b["first"][:, None] + t[None] - b["pad"][:, None]
+            valid = (t[None] >= b["pad"][:, None]) & (t[None] < (b["pad"] + b["valid"])[:, None])
+            x = (frames[jnp.clip(idx, 0, frames.shape[0] - 1)] - b["mean"][:, None]) / b["std"][:, None]
+            f, tt = jnp.arange(dims), jnp.arange(window)
+            f_hit = ((f[None, None] >= b["f_start"][..., None]) & (f[None, None] < (b["f_start"] + b["f_width"])[..., None])).any(1)
+            t_hit = ((tt[None, None] >= b["t_start"][..., None]) & (tt[None, None] < (b["t_start"] + b["t_width"])[..., None])).any(1)
+            return x * (valid & ~t_hit)[..., None] * ~f_hit[:, None, :]
+
+        def loss_fn(params, state, frames, b, key, team):
+            x = inputs(frames, b)
+            logits, new_state = net.apply(params, state, x, train=True, key=key)
+            logits = logits + b["mask"]
+            allowed = (b["mask"] == 0).astype(jnp.float32)
+            target = jax.nn.one_hot(b["labels"], n_labels) * (1 - smoothing) + smoothing * allowed / allowed.sum(-1, keepdims=True)
+            loss = -(target * jax.nn.log_softmax(logits) * allowed).sum(-1).mean()
+            if team is not None:
+                soft = jax.vmap(lambda p, s: jax.nn.softmax((net.apply(p, s, x)[0] + b["mask"]) / temp))(team["params"], team["state"]).mean(0)
+                kd = -(soft * jax.nn.log_softmax(logits / temp) * allowed).sum(-1).mean() * temp ** 2
+                loss = (1 - alpha) * loss + alpha * kd
+            return loss, new_state
+
+        def one(params, state, opt_state, frames, b, key, team):
+            (loss, new_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, state, frames, b, key, team)
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), new_state, opt_state, loss
+
+        team_axis = 0 if self.teachers is not None else None
+        self.step = jax.jit(jax.vmap(one, in_axes=(0, 0, 0, None, 0, 0, team_axis)))
+        self.forward = jax.jit(lambda p, s, x: jax.nn.softmax(net.apply(p, s, x)[0]))
+
+    def checkpoint(self) -> dict:
+        """Everything needed to resume, as numpy."""
+        return self.jax.device_get({"params": self.params, "state": self.state, "opt_state": self.opt_state})
+
+    def restore(self, ckpt: dict) -> None:
+        """Continue from a ``checkpoint``."""
+        self.params, self.state, self.opt_state = ckpt["params"], ckpt["state"], ckpt["opt_state"]
+
+    def draw(self, epoch: int) -> dict[str, np.ndarray]:
+        """Every run's batches of one epoch, drawn at once on the host: arrays (runs, steps, batch, ...)."""
+        recipe = self.runs[0].recipe
+        steps, size = recipe["samples_per_epoch"] // recipe["batch_size"], recipe["batch_size"]
+        drawn = [sample_batch(self.store, r, steps * size, np.random.default_rng([r.recipe["seed"], i, epoch]))
+                 for i, r in enumerate(self.runs)]
+        return {k: np.stack([d[k] for d in drawn]).reshape(len(drawn), steps, size, *drawn[0][k].shape[1:])
+                for k in drawn[0]}
+
+    def epoch(self, epoch: int, stacked: dict[str, np.ndarray]) -> np.ndarray:
+        """Train every run on its ``draw``n epoch; returns each run's mean loss."""
+        steps = next(iter(stacked.values())).shape[1]
+        key = self.jax.random.PRNGKey(epoch)
+        losses = []
+        for step in range(steps):
+            key, sub = self.jax.random.split(key)
+            self.params, self.state, self.opt_state, loss = self.step(
+                self.params, self.state, self.opt_state, self.frames, {k: v[:, step] for k, v in stacked.items()},
+                self.jax.random.split(sub, len(self.runs)), self.teachers)
+            losses.append(loss)
+        return np.mean(self.jax.device_get(losses), axis=0)
+
+    def weights(self, i: int) -> dict:
+        """Run ``i``'s parameters and BatchNorm statistics, as numpy."""
+        pick = lambda tree: self.jax.tree_util.tree_map(lambda a: np.asarray(a[i]), tree)  # noqa: E731
+        return {"params": pick(self.params), "state": pick(self.state)}
+
+    def clip_probs(self, weights: dict, run: RunData, k: int, seed: int, enrol: int = 0, chunk: int = 1024) -> np.ndarray:
+        """Test-clip scores (mean over windows) after the speaker was heard ``k`` times (or enrolled)."""
+        windows, owner = evaluation_windows(self.store, run.test, run.contract, k, np.random.default_rng(seed), enrol)
+        probs = []
+        for start in range(0, len(windows), chunk):
+            part = windows[start:start + chunk]
+            padded = np.zeros((chunk, *part.shape[1:]), np.float32)
+            padded[:len(part)] = part
+            probs.append(np.asarray(self.forward(weights["params"], weights["state"], padded))[:len(part)])
+        probs = np.concatenate(probs)
+        out = np.zeros((run.test.size, probs.shape[1]))
+        np.add.at(out, owner, probs)
+        return out / np.bincount(owner, minlength=run.test.size)[:, None]
+
+    def evaluate(self, i: int) -> dict:
+        """Per test corpus: scores without adaptation, after k earlier utterances (several seeds), after enrolment."""
+        run, weights = self.runs[i], self.weights(i)
+        conditions = {"k0": [self.clip_probs(weights, run, 0, 0)]}
+        if run.contract.normalisation == "speaker":
+            for k in ADAPT_KS:
+                conditions[f"k{k}"] = [self.clip_probs(weights, run, k, seed) for seed in range(ADAPT_SEEDS)]
+            conditions["enrol3"] = [self.clip_probs(weights, run, 0, seed, ENROL_NEUTRAL) for seed in range(ADAPT_SEEDS)]
+        labels, corpora = self.store.labels[run.test], self.store.corpora[run.test]
+        out: dict = {}
+        for corpus in sorted(set(corpora.tolist())):
+            rows = corpora == corpus
+            out[corpus] = {}
+            for name, probs in conditions.items():
+                scores = [summarise(labels[rows], p[rows].argmax(axis=1), CANONICAL_LABELS) for p in probs]
+                out[corpus][name] = {**scores[0], "ua_seeds": [s["ua"] for s in scores],
+                                     "ua": float(np.mean([s["ua"] for s in scores]))}
+        return out
 
 
-def epoch_arrays(train: FeatureSet, recipe: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """One epoch of (windows, labels): a random variant (clean with ``clean_prob``), crop and SpecAugment."""
-    idx = epoch_clips(train, recipe, rng)
-    xs = np.empty((idx.size, CONTRACT.window_frames, train.variants[0][0].shape[1]), dtype=np.float32)
-    for row, i in enumerate(idx):
-        variants = train.variants[i]
-        v = 0 if rng.random() < recipe["clean_prob"] else rng.integers(1, len(variants))
-        xs[row] = spec_augment(crop_or_pad(variants[v].astype(np.float32), rng), recipe, rng)
-    return xs, train.labels[idx]
-
-
-def predict_clips(model: keras.Model, data: FeatureSet) -> np.ndarray:
-    """Clip-level probabilities on clean features: mean over the clip's fixed windows."""
-    probs = []
-    for variants in data.variants:
-        windows = fixed_windows(variants[0].astype(np.float32))
-        probs.append(model.predict(windows, verbose=0).mean(axis=0))
-    return np.array(probs)
-
-
-def class_weights(labels: np.ndarray) -> dict[int, float]:
-    """Inverse-frequency weights so every class counts equally (RAVDESS neutral includes calm)."""
-    counts = np.bincount(labels, minlength=len(CANONICAL_LABELS)).astype(float)
-    return {k: float(counts.sum() / (len(counts) * c)) for k, c in enumerate(counts) if c > 0}
-
-
-def train_split(data: FeatureSet, split: str, out: Path, seed: int, recipe: dict) -> dict:
-    """Train one split with checkpoint/resume; write weights and metrics.json; return the metrics."""
+def run_phase(store: Store, jobs: list[tuple[str, str, dict]], out: Path) -> None:
+    """Train the unfinished (experiment, split, recipe) jobs together, checkpointing; write each run's results."""
+    jobs = [j for j in jobs if not (out / j[0] / j[1] / "metrics.json").exists()]
+    if not jobs:
+        return
+    started = time.time()
     out.mkdir(parents=True, exist_ok=True)
-    if (out / "metrics.json").exists():
-        return json.loads((out / "metrics.json").read_text())
-    train, test = split_sets(data, split)
-    contract = split_contract(recipe, train)
-    train = train.normalised(contract)
-    keras.utils.set_random_seed(seed)
-    model = recipe_model(recipe, contract)
-    per_epoch = epoch_clips(train, recipe, np.random.default_rng(0)).size
-    steps = recipe["epochs"] * int(np.ceil(per_epoch / recipe["batch_size"]))
-    schedule = keras.optimizers.schedules.CosineDecay(recipe["lr"], steps, alpha=0.02)
-    epoch_var, manager = compile_resumable(model, schedule, recipe["label_smoothing"], out / "ckpt")
-    weights = class_weights(train.labels)
-    done = int(epoch_var.numpy())
-    bar = trange(done, recipe["epochs"], desc=split, initial=done, total=recipe["epochs"])
-    for epoch in bar:
-        rng = np.random.default_rng([seed, epoch])
-        xs, ys = epoch_arrays(train, recipe, rng)
-        hist = model.fit(xs, keras.utils.to_categorical(ys, len(CANONICAL_LABELS)),
-                         batch_size=recipe["batch_size"], epochs=1, verbose=0, class_weight=weights)
-        bar.set_postfix(loss=f"{hist.history['loss'][0]:.3f}", acc=f"{hist.history['accuracy'][0]:.3f}")
-        epoch_var.assign(epoch + 1)
-        manager.save()
-    model.save_weights(out / "weights.h5")
-    metrics: dict = {"split": split, "seed": seed, "recipe": recipe, "features": contract.to_dict(),
-                     "train_speakers": sorted(set(train.speakers.tolist()))}
-    if test is not None:
-        probs = predict_clips(model, test.normalised(contract))
-        metrics["test_speakers"] = sorted(set(test.speakers.tolist()))
-        metrics["keras_float"] = summarise(test.labels, probs.argmax(axis=1), CANONICAL_LABELS)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
-    return metrics
+    runs = [RunData.of(store, *split_clips(store, split, recipe["corpora"]), recipe) for _, split, recipe in jobs]
+    teachers = [[_load(out / t / split / "params.pkl") for t in recipe["teachers"]] for _, split, recipe in jobs]
+    phase = Phase(store, runs, teachers)
+    names = [f"{e}/{s}" for e, s, _ in jobs]
+    ckpt_path = out / f"phase_{hashlib.sha256(json.dumps(names).encode()).hexdigest()[:12]}.ckpt"
+    done = 0
+    if ckpt_path.exists():
+        ckpt = _load(ckpt_path)
+        if ckpt["names"] == names:
+            phase.restore(ckpt)
+            done = ckpt["epoch"]
+    epochs = jobs[0][2]["epochs"]
+    with ThreadPoolExecutor(1) as drawer:  # the next epoch is drawn while this one trains
+        upcoming = drawer.submit(phase.draw, done)
+        for epoch in range(done, epochs):
+            stacked = upcoming.result()
+            if epoch + 1 < epochs:
+                upcoming = drawer.submit(phase.draw, epoch + 1)
+            loss = phase.epoch(epoch, stacked)
+            if (epoch + 1) % CHECKPOINT_EVERY == 0 or epoch + 1 == epochs:
+                _save({**phase.checkpoint(), "epoch": epoch + 1, "names": names}, ckpt_path)
+                print(f"epoch {epoch + 1}/{epochs}: loss {np.round(loss, 3).tolist()} ({time.time() - started:.0f} s)",
+                      flush=True)
+    for i, (experiment, split, recipe) in enumerate(jobs):
+        run_dir = out / experiment / split
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _save(phase.weights(i), run_dir / "params.pkl")
+        metrics: dict = {"experiment": experiment, "split": split, "recipe": recipe,
+                         "features": runs[i].contract.to_dict(),
+                         "train_speakers": sorted(set(store.speakers[runs[i].train].tolist())),
+                         "device": phase.jax.default_backend(), "phase_seconds": round(time.time() - started, 1)}
+        if runs[i].test.size:
+            metrics["test_speakers"] = sorted(set(store.speakers[runs[i].test].tolist()))
+            metrics["float"] = phase.evaluate(i)
+            ua = {c: round(100 * v["k0"]["ua"], 1) for c, v in metrics["float"].items()}
+            print(f"{experiment}/{split}: UA without adaptation {ua}", flush=True)
+        (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    ckpt_path.unlink(missing_ok=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="all", help=f"one of {SPLITS}, or a group: {sorted(SPLIT_GROUPS)}")
+    parser.add_argument("--plan", choices=["study"], default="study")
+    parser.add_argument("--only", nargs="*", default=[], metavar="EXPERIMENT:SPLIT", help="run just these jobs")
+    parser.add_argument("--phases", type=int, default=len(STUDY), help="run only the first N phases")
     parser.add_argument("--out", type=Path, default=Path("runs/speech"))
-    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--packs", type=Path, default=Path("packs"))
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override a recipe entry")
     args = parser.parse_args()
-    recipe = {**RECIPE, **parse_overrides(args.set, RECIPE)}
-    tf.config.threading.set_inter_op_parallelism_threads(2)
-    data = load_all()
-    uas = []
-    for split in SPLIT_GROUPS.get(args.split, (args.split,)):
-        m = train_split(data, split, args.out / split, args.seed, recipe)
-        if "keras_float" in m:
-            print(f"{split}: UA {100 * m['keras_float']['ua']:.1f}  WA {100 * m['keras_float']['wa']:.1f}", flush=True)
-            uas.append(m["keras_float"]["ua"]) if split in RAVDESS_FOLDS else None
-    if len(uas) == len(RAVDESS_FOLDS):
-        print(f"RAVDESS 5-fold SI UA {100 * np.mean(uas):.1f} ± {100 * np.std(uas):.1f}", flush=True)
+    overrides = parse_overrides(args.set, RECIPE)
+    store = Store.of(load_pack(args.packs), 40 + (2 if {**RECIPE, **overrides}["pitch"] else 0))
+    import jax
+    print(f"training on {jax.default_backend()}; {len(store.labels)} clips x {store.offset.shape[1]} variants", flush=True)
+    for phase in STUDY[:args.phases]:
+        jobs = [(name, split, {**RECIPE, **extra, **overrides}) for name, extra, splits in phase for split in splits]
+        if args.only:
+            jobs = [j for j in jobs if f"{j[0]}:{j[1]}" in args.only]
+        run_phase(store, jobs, args.out)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.audio.features import FeatureContract, utterance_windows
+from edge.audio.features import FeatureContract, fixed_windows, normalise, raw_features
 from edge.errors import ModelError
 from edge.manifest import Manifest, default_manifest, load_manifest
 from edge.result import Prediction
 from edge.runtime import TFLiteModel
+from edge.speech.adaptation import SpeakerSession
 
 
 class SpeechEmotionModel:
@@ -42,7 +43,22 @@ class SpeechEmotionModel:
             out[i] = self._model(window[None].astype(np.float32))[0]
         return out
 
-    def predict(self, audio: np.ndarray) -> Prediction:
-        """Emotion of one utterance (16 kHz mono float32)."""
-        probs = self.window_probs(utterance_windows(audio, self.contract)).mean(axis=0)
+    @property
+    def adapts(self) -> bool:
+        """Whether this model normalises with a speaker's own statistics (speaker adaptation)."""
+        return self.contract.normalisation == "speaker"
+
+    def session(self, **kwargs) -> SpeakerSession:
+        """A fresh speaker session for this model's features (see ``SpeakerSession`` for options)."""
+        return SpeakerSession(self.contract.dims, **kwargs)
+
+    def predict(self, audio: np.ndarray, speaker: SpeakerSession | None = None, learn: bool = True) -> Prediction:
+        """Emotion of one utterance (16 kHz mono float32). With a ``speaker`` session the features
+        are normalised with the statistics of the utterances it heard before, then (``learn``) this
+        utterance is added to them; a model without speaker normalisation ignores the session."""
+        raw = raw_features(audio, self.contract)
+        stats = speaker.stats.mean_std(self.contract) if speaker is not None and self.adapts else None
+        probs = self.window_probs(fixed_windows(normalise(raw, self.contract, stats), self.contract)).mean(axis=0)
+        if speaker is not None and self.adapts and learn:
+            speaker.stats.observe(raw)
         return Prediction.from_probs(probs, self.labels)
