@@ -1,6 +1,6 @@
 """The trained keyword network on our Speech Commands test clips: accuracy, false accepts, speed, memory.
 
-    python -m benchmarks.keyword_network [--out benchmarks/results/keyword_network.json]
+    OPENBLAS_NUM_THREADS=1 python -m benchmarks.keyword_network [--out benchmarks/results/keyword_network.json]
 
 Every clip of shared/data/speech_commands (120 speakers of the official test split, never seen in
 training or threshold fitting) goes through the runtime path that `edge-emotion keywords` uses,
@@ -10,7 +10,8 @@ any keyword is reported. The shipped threshold was fitted on our validation spea
 curve shows the same network at other thresholds. Running speech: espeak-ng sentences that hold
 one keyword (recall of that keyword) or none (false accepts), in three voices, through the
 network and through pocketsphinx on the same ten words (tilted towards the network, which was trained
-on espeak-ng voices and on some of these sentences' words as negatives). Speed is CPU time on one core; memory the
+on espeak-ng voices and on some of these sentences' words as negatives). Speed is CPU time on one core
+(OPENBLAS_NUM_THREADS=1: numpy's other threads spin and multiply CPU time on a busy machine); memory the
 peak RSS of a fresh process that loads the network and spots one clip.
 """
 

@@ -1,6 +1,6 @@
 """Keyword spotting and transcription with pocketsphinx: accuracy, false accepts, speed and memory.
 
-    python -m benchmarks.keywords [--validation DIR] [--out benchmarks/results/keywords.json]
+    OPENBLAS_NUM_THREADS=1 python -m benchmarks.keywords [--validation DIR] [--out benchmarks/results/keywords.json]
 
 Keywords: two clip sets are decoded once each with permissive thresholds over the default keyword list.
 Everything edge/asr/keywords.py ships is fitted on the *validation* set only: the official v0.02
@@ -12,8 +12,8 @@ PHRASE_FLOOR); the score mapping (logistic of the margin over the threshold) is 
 reported top-1 keyword was right. The *test* set, shared/data/speech_commands (120 speakers of the official
 test split), is only scored. Phrase recall is measured on espeak-ng carrier sentences.
 Transcription: word error rate of full decoding on 30 espeak-ng sentences, with pocketsphinx's general en-us
-LM and with the shipped conversational LM (training.asr.lm). Speed is CPU time of one process (one core); memory is the
-peak RSS of a fresh process.
+LM and with the shipped conversational LM (training.asr.lm). Speed is CPU time of one process (one core;
+OPENBLAS_NUM_THREADS=1 keeps numpy to it); memory is the peak RSS of a fresh process.
 """
 
 import argparse

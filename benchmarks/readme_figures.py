@@ -20,15 +20,19 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def _load(relative: str) -> dict:
+    """One committed result file under benchmarks/results."""
     return json.loads((RESULTS / relative).read_text(encoding="utf-8"))
 
 
 def _pct(x: float) -> str:
+    """A rate as the README prints it: one decimal percent."""
     return f"{x:.1%}"
 
 
 def _when(env: dict) -> str:
-    return f"{env['timestamp'][:10]}, 1-minute load average {env['load_average_1min']:.1f} on {env['cpu_count']} cores"
+    """Date, load and cores of a run: speed figures mean little without them."""
+    return (f"{env['timestamp'][:10]}, 1-minute load average {env['load_average_1min']:.1f} on {env['cpu_count']} "
+            f"cores, OPENBLAS_NUM_THREADS {env['openblas_num_threads']}")
 
 
 def keywords_block() -> list[str]:
@@ -79,6 +83,7 @@ def transcription_block() -> list[str]:
 
 
 def _latency(models: dict, name: str, threads: int) -> float:
+    """Median ms per invoke of one model at one thread count in the runtime results."""
     return next(lat["median_ms"] for lat in models[name]["latency"] if lat["threads"] == threads)
 
 
@@ -130,6 +135,7 @@ BLOCKS: dict[str, Callable[[], list[str]]] = {"keywords": keywords_block, "trans
 
 
 def _pattern(name: str) -> re.Pattern:
+    """The README block NAME: (opening marker, body, closing marker)."""
     return re.compile(rf"(<!-- figures:{name} -->\n)(.*?)(<!-- /figures:{name} -->)", re.S)
 
 
