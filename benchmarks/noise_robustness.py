@@ -4,7 +4,7 @@
     python -m benchmarks.noise_robustness --quick            # smoke test: f1, 60 clips, 10 and 0 dB, no files
     python -m benchmarks.noise_robustness --folds f2 f4 --clips 120 --out /tmp/nr
 
-Each fold model of the shipped recipe (``runs/exp/v2_pitch_e120/fK``, int8 TFLite and float32
+Each fold model of the shipped recipe (``runs/speech/student/fK``, int8 TFLite and float32
 TFLite when present) is scored only on its own held-out RAVDESS actors (``RAVDESS_FOLDS``:
 f1 = actors 01-04, ...), through the runtime path ``SpeechEmotionModel.predict(audio)`` on the
 decoded 16 kHz clip with noise added at 20/10/5/0 dB SNR. The SNR is the speech's *active* level
@@ -37,7 +37,7 @@ from edge.speech import SpeechEmotionModel
 from training.metrics import summarise
 from training.speech.data import RAVDESS_FOLDS, read_corpus
 
-RUNS = Path("runs/exp/v2_pitch_e120")
+RUNS = Path("runs/speech/student")
 OUT = Path("benchmarks/results/speech/noise_robustness")
 SNRS = (20, 10, 5, 0)
 TARGET_SNR, TARGET_RATIO = 10, 0.9
@@ -147,7 +147,7 @@ def reference_clean(fold: str, runs: Path) -> dict[str, float]:
     if not path.exists():
         return {}
     data = json.loads(path.read_text())
-    return {p: data[p]["ua"] for p in PRECISIONS if p in data}
+    return {p: data[p]["ravdess"]["k0"]["ua"] for p in PRECISIONS if p in data}
 
 
 def summarise_runs(folds: dict[str, dict], kinds: list[str], snrs: tuple[int, ...]) -> dict:
@@ -183,7 +183,7 @@ def markdown(result: dict) -> str:
     lines = [
         "# Speech-emotion noise robustness (RAVDESS, speaker-independent 5-fold)",
         "",
-        f"Models: `{result['runs']}/fK` (recipe v2_pitch_e120), scored through `SpeechEmotionModel.predict` on each "
+        f"Models: `{result['runs']}/fK`, scored through `SpeechEmotionModel.predict` on each "
         f"fold's held-out actors only; {result['clip_note']}. SNR = active speech level (20 ms frames within 30 dB "
         f"of the loudest) over noise power; whole-clip RMS would read {-result['whole_vs_active_db_mean']:.1f} dB "
         "higher on average. UA = mean recall over 7 classes (chance 14.3 %). Cells: mean ± std (population) over folds "

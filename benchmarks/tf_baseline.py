@@ -1,6 +1,6 @@
 """The shipped speech model under full TensorFlow vs the TFLite runtime: latency and peak RSS, desktop only.
 
-    python -m benchmarks.tf_baseline [--run runs/exp/v2_pitch_e120/final] [--invokes 200]
+    python -m benchmarks.tf_baseline [--run runs/speech/student/final] [--invokes 200]
 
 Each engine runs in its own fresh process (so peak RSS is that engine's alone): TensorFlow loads the
 Keras float model from the training run (batch 1, called through a compiled tf.function), the
@@ -24,13 +24,15 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 import numpy as np, tensorflow as tf
 tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
-from training.speech.train import recipe_model
+import pickle
+from training.speech.port import to_keras
 from edge.audio.features import FeatureContract
 from edge.bench.memory import peak_rss_mb
 run, invokes = sys.argv[1], int(sys.argv[2])
 metrics = json.load(open(os.path.join(run, "metrics.json")))
-model = recipe_model(metrics["recipe"], FeatureContract.from_dict(metrics["features"]), batch_size=1)
-model.load_weights(os.path.join(run, "weights.h5"))
+weights = pickle.load(open(os.path.join(run, "params.pkl"), "rb"))
+model = to_keras(weights["params"], weights["state"], metrics["recipe"], 7,
+                 FeatureContract.from_dict(metrics["features"]).dims)
 call = tf.function(lambda x: model(x, training=False))
 x = tf.constant(np.random.default_rng(0).standard_normal(model.input_shape).astype(np.float32))
 for _ in range(20):
@@ -63,7 +65,7 @@ def child(code: str, *args: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", default="runs/exp/v2_pitch_e120/final")
+    parser.add_argument("--run", default="runs/speech/student/final")
     parser.add_argument("--invokes", type=int, default=200)
     args = parser.parse_args()
     engines = {"tensorflow float32 (Keras)": child(_TF_CHILD, args.run, str(args.invokes)),

@@ -5,8 +5,9 @@
 
 Scoring uses the full-precision feature caches of every clip (not the 8-bit training packs). Every fold's JAX weights are copied into the tf_keras twin (``training.speech.port``), converted, and
 scored through the runtime class exactly as a user meets it: without adaptation and after 10 earlier
-utterances of the speaker. The int8 model must stay within 1 UA point of the float TFLite model on
-every fold (RAVDESS, no adaptation), or the command fails loudly and nothing is shipped. ``--ship``
+utterances of the speaker. The int8 models' CV mean UA must stay within 1 point of the float TFLite
+models' on every corpus (no adaptation; each fold's drop is printed), or the command fails loudly and
+nothing is shipped. ``--ship``
 also exports the final model to ONNX (float32 + dynamic int8) for desktop/Jetson onnxruntime users.
 """
 
@@ -39,7 +40,7 @@ PRECISIONS = ("float32", "int8")
 EVAL_KS = (0, 10)
 
 
-def calibration_windows(store: Store, train: np.ndarray, contract: FeatureContract, n: int = 400,
+def calibration_windows(store: Store, train: np.ndarray, contract: FeatureContract, n: int = 1000,
                         seed: int = 0) -> list[np.ndarray]:
     """Representative int8 inputs: windows of random training clips, clean and augmented, speaker-normalised
     after 0-10 earlier utterances as at run time."""
@@ -108,8 +109,8 @@ def convert_run(store: Store, run: Path) -> dict:
         return results
     (run / "metrics_tflite.json").write_text(json.dumps(results, indent=1))
     for corpus in results["float32"]:
-        accuracy_gate(f"speech {run.parent.name}/{run.name} {corpus} UA", results["float32"][corpus]["k0"]["ua"],
-                      results["int8"][corpus]["k0"]["ua"], MAX_UA_DROP if corpus == "ravdess" else 0.03)
+        drop = results["float32"][corpus]["k0"]["ua"] - results["int8"][corpus]["k0"]["ua"]
+        print(f"{run.parent.name}/{run.name} {corpus}: int8 UA {100 * drop:+.2f} points below float", flush=True)
     return results
 
 
@@ -159,6 +160,9 @@ def main() -> None:
             convert_run(store, root / fold)
     summary = cv_summary(root)
     (root / "summary_tflite.json").write_text(json.dumps(summary, indent=1))
+    for corpus in summary["float32"]:  # the gate: CV mean UA, as shipped (no adaptation)
+        accuracy_gate(f"speech {args.experiment} {corpus} CV UA", summary["float32"][corpus]["k0"]["ua_mean"],
+                      summary["int8"][corpus]["k0"]["ua_mean"], MAX_UA_DROP)
     for precision, corpora in summary.items():
         for corpus, conds in corpora.items():
             print(f"{precision} {corpus}: " + "  ".join(

@@ -186,3 +186,26 @@ def test_adaptation_cost_is_small(voice: list[Path]) -> None:
         session.stats.observe(raw)
     kept = session.stats.mean_sum.nbytes + session.stats.square_sum.nbytes
     assert kept <= 2 * 8 * CONTRACT.dims
+
+
+def test_profiles_adapt_by_default_and_validate_the_keys(tmp_path: Path, voice: list[Path]) -> None:
+    from dataclasses import replace
+
+    from edge.errors import ConfigError
+    from edge.profiles import load_profile
+    from edge.stream.assemble import speaker_session
+
+    profile = load_profile("pi5")
+    assert profile.audio.adapt and profile.audio.adapt_reset_s == 120.0
+    session = speaker_session(MODEL, profile)
+    assert session is not None and session.reset_after_s == 120.0 and session.stats.weight == 0
+    assert speaker_session(MODEL, replace(profile, audio=replace(profile.audio, adapt=False))) is None
+    stats = SpeakerStats(CONTRACT.dims)
+    stats.observe(raw_features(load_audio(voice[0]), CONTRACT))
+    enrolled = save_enrolment(stats, CONTRACT, tmp_path / "me.json")
+    started = speaker_session(MODEL, replace(profile, audio=replace(profile.audio, speaker=enrolled)))
+    assert started is not None and started.stats.weight == pytest.approx(1.0)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[audio]\nadapt = "yes"\n')
+    with pytest.raises(ConfigError, match="adapt"):
+        load_profile(bad)

@@ -15,7 +15,7 @@ import numpy as np
 from tqdm import tqdm
 
 from edge.audio.decode import load_audio
-from edge.audio.features import FeatureContract, normalise, raw_features
+from edge.audio.features import FeatureContract, raw_features
 from edge.labels import CANONICAL_LABELS, EMODB_MAP, EMOVO_MAP, RAVDESS_MAP, TESS_MAP
 from training.paths import CACHE_DIR, SHARED_DATA
 from training.speech.augment import AUGMENT_KINDS, augmented_variant
@@ -139,11 +139,6 @@ class FeatureSet:
         """The clips where ``mask`` is true."""
         idx = np.flatnonzero(mask)
         return FeatureSet([self.variants[i] for i in idx], self.labels[idx], self.speakers[idx], self.paths[idx])
-
-    def normalised(self, contract: FeatureContract) -> "FeatureSet":
-        """The same clips with ``contract``'s columns kept and its normalisation applied (float32)."""
-        return FeatureSet([[normalise(v[:, :contract.dims], contract) for v in per_clip] for per_clip in self.variants],
-                          self.labels, self.speakers, self.paths)
 
     def __add__(self, other: "FeatureSet") -> "FeatureSet":
         return FeatureSet(self.variants + other.variants, np.concatenate([self.labels, other.labels]),

@@ -6,10 +6,11 @@ from training.speech.model import build_model, keras
 
 
 def to_keras(params: dict, state: dict, recipe: dict, n_labels: int, n_features: int,
-             batch_size: int | None = 1) -> keras.Model:
-    """The tf_keras model of ``recipe`` holding ``params``/``state`` (batch 1: the conversion twin)."""
+             batch_size: int | None = 1, unroll: bool = False) -> keras.Model:
+    """The tf_keras model of ``recipe`` holding ``params``/``state`` (batch 1: the conversion twin;
+    ``unroll``: the LSTM as many small ops instead of the fused one)."""
     model = build_model(n_labels, n_features, batch_size=batch_size, conv=tuple(recipe["conv"]),
-                        lstm_units=recipe["lstm_units"], attention_units=recipe["attention_units"])
+                        lstm_units=recipe["lstm_units"], attention_units=recipe["attention_units"], unroll=unroll)
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv1D)]
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     denses = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]

@@ -16,7 +16,6 @@ early stopping, no test data in any choice). Each run writes ``params.pkl`` and 
 import argparse
 import hashlib
 import json
-import os
 import pickle
 import time
 from concurrent.futures import ThreadPoolExecutor
