@@ -5,8 +5,8 @@ import pytest
 from python_speech_features import mfcc
 
 from edge.audio.decode import load_audio
-from edge.audio.features import (CONTRACT, FeatureContract, fixed_windows, mfcc_features, pitch_track, raw_features,
-                                 trim_silence, utterance_windows)
+from edge.audio.features import (CONTRACT, FeatureContract, fixed_windows, mfcc_features, normalise, pitch_track,
+                                 raw_features, trim_silence, utterance_windows)
 
 
 def test_contract_matches_python_speech_features_with_documented_parameters(speech_wav) -> None:
@@ -49,7 +49,28 @@ def test_fixed_windows_cover_the_utterance(frames: int, windows: int) -> None:
 def test_training_uses_the_runtime_feature_functions() -> None:
     data = pytest.importorskip("training.speech.data", reason="training extra (tqdm) not installed")
     from edge.audio import features
-    assert data.raw_features is features.raw_features and data.normalise is features.normalise
+    from training.speech import batches
+    assert data.raw_features is features.raw_features
+    assert batches.gain_normalised is features.gain_normalised and batches.speaker_mean_std is features.speaker_mean_std
+
+
+def test_training_normalises_as_a_runtime_speaker_session_would(speech_wav, two_utterances_wav) -> None:
+    """A training clip normalised with k other utterances' moments equals the runtime's normalisation after
+    a session heard those utterances (forgetting off: training uses plain sums)."""
+    pytest.importorskip("training.speech.data", reason="training extra (tqdm) not installed")
+    from edge.speech import SpeakerStats
+    from training.speech.batches import Store, normalised_clip
+    from training.speech.data import FeatureSet
+
+    contract = FeatureContract(pitch=True, normalisation="speaker", speaker_prior=2.0,
+                               global_mean=tuple(np.linspace(-3, 3, 42)), global_std=tuple(np.linspace(1, 9, 42)))
+    raws = [raw_features(load_audio(p), contract) for p in (speech_wav, two_utterances_wav[0])]
+    store = Store.of(FeatureSet([[r] for r in raws], np.array([0, 1]), np.array(["s:a", "s:a"]),
+                                np.array(["x", "y"])), contract.dims)
+    stats = SpeakerStats(contract.dims, forget=1.0)
+    stats.observe(raws[1])
+    np.testing.assert_allclose(normalised_clip(store, contract, 0, np.array([1])),
+                               normalise(raws[0], contract, stats.mean_std(contract)), atol=1e-4)
 
 
 def test_global_normalisation_keeps_spectral_shape_and_ignores_gain(speech_wav) -> None:
