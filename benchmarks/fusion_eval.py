@@ -40,8 +40,8 @@ import numpy as np
 
 from benchmarks.fusion_pools import BLUR_SIGMAS, FOLDS, NOISE_SEED, POOL_SEED, SNR_DB, Pool, face_pool, \
     shared_labels, speech_crosscheck, speech_pool, text_pools
-from benchmarks.fusion_rules import MODALITIES, RULE_NAMES, RULES, FitSet, Table, fit_label_weights, \
-    label_weight_array, label_weight_dict, predictions, table
+from benchmarks.fusion_rules import MODALITIES, RULE_NAMES, RULES, FitSet, Table, fit_learned, learned_array, \
+    learned_params, predictions, table
 from benchmarks.fusion_spoken import asr_subset, clip_scores, clip_transcripts, read_spoken
 from edge.errors import TextError
 from edge.fusion import FUSION_PARAMS, ModalityResult, load_params
@@ -217,17 +217,17 @@ def fit_sets(tables: Mapping[str, Table], pools: Mapping[str, Pool], spoken: dic
 
 def cross_fitted(tables: Mapping[str, Table], pools: Mapping[str, Pool], spoken: dict,
                  shared: Sequence[int]) -> tuple[dict[int, np.ndarray], np.ndarray]:
-    """Label weights per held-out fold (fitted on the other four) and on all folds (what ships)."""
+    """Learned parameters per held-out fold (fitted on the other four) and on all folds (what ships)."""
     everything = list(range(len(FOLDS)))
     per_fold = {}
     for k in everything:
-        per_fold[k] = fit_label_weights(fit_sets(tables, pools, spoken, shared, [f for f in everything if f != k]))
-        print(f"  label weights fitted without {FOLDS[k]}", flush=True)
-    return per_fold, fit_label_weights(fit_sets(tables, pools, spoken, shared, everything))
+        per_fold[k] = fit_learned(fit_sets(tables, pools, spoken, shared, [f for f in everything if f != k]))
+        print(f"  learned parameters fitted without {FOLDS[k]}", flush=True)
+    return per_fold, fit_learned(fit_sets(tables, pools, spoken, shared, everything))
 
 
 def per_item_weights(folds: np.ndarray, per_fold: Mapping[int, np.ndarray]) -> np.ndarray:
-    """(items, modalities, labels): each item's weights from the fit that held its fold out."""
+    """(items, modalities, labels + 1): each item's learned parameters from the fit that held its fold out."""
     return np.stack([per_fold[int(k)] for k in folds])
 
 
@@ -389,8 +389,8 @@ def ship_weights(weights: np.ndarray, runs: Path, models: dict, path: Path = FUS
     """Write the learned rule's parameters (fitted on all training folds) into the runtime's fusion.json."""
     doc = {"name": "fusion",
            "rule": "edge.fusion.fuse: log-linear pooling; text abstains on neutral; learned weight per modality and "
-                   "predicted label",
-           "params": {"abstain": {"text": ["neutral"]}, "label_weights": label_weight_dict(weights)},
+                   "predicted label; learned power on each modality's reliability",
+           "params": learned_params(weights).to_json(),
            "fitted_on": f"RAVDESS actors 01-20 (speech by the SI fold models in {runs}: "
                         + ", ".join(f"{k} {v['sha256'][:12]}" for k, v in models.items())
                         + "), dair-ai validation sentences, FER2013 public_test faces; "
@@ -419,7 +419,7 @@ def run(runs: Path, per_label: int, seed: int, quick: bool, n_boot: int, fit: bo
     per_fold, everything = cross_fitted(tables, pools, spoken, shared)
     if fit:
         ship_weights(everything, runs, speech_info["fold_models"])
-    shipped = label_weight_array(load_params().label_weights)
+    shipped = learned_array(load_params())
     emotional = evaluate_emotional(pools, tables, shared, per_label, seed, n_boot, per_fold)
     spoken_res = {}
     for corpus, world in spoken.items():
@@ -440,9 +440,9 @@ def run(runs: Path, per_label: int, seed: int, quick: bool, n_boot: int, fit: bo
         "asr_sentences": text_info["asr"],
         "neutral_words": {c: w["info"] for c, w in spoken.items()},
         "rules": RULE_NAMES,
-        "label_weights": {"all_folds": label_weight_dict(everything), "shipped_manifest_matches":
-                          bool(np.allclose(shipped, np.round(everything, 4), atol=1e-4)),
-                          "per_held_out_fold": {FOLDS[k]: label_weight_dict(w) for k, w in per_fold.items()}},
+        "learned": {"all_folds": learned_params(everything).to_json(), "shipped_manifest_matches":
+                    bool(np.allclose(shipped, np.round(everything, 4), atol=1e-4)),
+                    "per_held_out_fold": {FOLDS[k]: learned_params(w).to_json() for k, w in per_fold.items()}},
         "emotional_words": {f"{name} | {rule}": {"ua": float(np.mean(emotional["recall"][(name, rule)])),
                                                  "ua_seed_std": float(np.std(emotional["uas"][(name, rule)])),
                                                  "ci95": ci(emotional["boot"][(name, rule)]),
@@ -520,12 +520,15 @@ def markdown(res: dict) -> str:
             cells.append(f"{100 * v['gain']:+.1f} [{100 * v['ci95'][0]:+.1f}, {100 * v['ci95'][1]:+.1f}] "
                          f"**{v['verdict']}**")
         lines.append(f"| {target} | " + " | ".join(cells) + " |")
-    lw = res["label_weights"]
-    lines += ["", "## Learned label weights (all folds; shipped in edge/models/fusion.json: "
+    lw = res["learned"]
+    params = lw["all_folds"]
+    lines += ["", "## Learned parameters (all folds; shipped in edge/models/fusion.json: "
               f"{'matches' if lw['shipped_manifest_matches'] else 'DIFFERS - rerun with --fit'})", "",
-              "| modality | " + " | ".join(CANONICAL_LABELS) + " |", "|---|" + "---|" * len(CANONICAL_LABELS)]
+              "| modality | " + " | ".join(CANONICAL_LABELS) + " | reliability power |",
+              "|---|" + "---|" * (len(CANONICAL_LABELS) + 1)]
     for m in MODALITIES:
-        lines.append(f"| {m} | " + " | ".join(f"{lw['all_folds'][m][lab]:.2f}" for lab in CANONICAL_LABELS) + " |")
+        lines.append(f"| {m} | " + " | ".join(f"{params['label_weights'][m][lab]:.2f}" for lab in CANONICAL_LABELS)
+                     + f" | {params['reliability_power'][m]:.2f} |")
     lines += ["", "Notes:", ""] + [f"- {n}" for n in res["notes"]] + [
         "", f"Command: `python -m benchmarks.fusion_eval --runs {s['runs']} --per-label {s['per_label']} "
         f"--seed {s['seed']}" + (" --quick" if s["quick"] else "") + f"` ({res['seconds']:.0f} s).", ""]

@@ -8,12 +8,12 @@ Each modality's probabilities are first calibrated with its manifest's temperatu
 *abstain* on some labels (``edge/models/fusion.json``: text on ``neutral``): the mass it puts there is
 spread evenly over all its labels, because "the words carry no emotion" says nothing about the speaker's
 state, it is not a vote against every other label. The result is the modality's evidence e_m. Its weight
-is its configured weight, times the caller's reliability (VAD or ASR confidence, face size), times the
-evidence's certainty, 1 - entropy / log(labels), so an unsure modality fades out instead of voting, times
-a learned reliability of that modality when it predicts that label (fusion.json, fitted on training
-speakers by ``python -m benchmarks.fusion_eval --fit``). A modality has no opinion on a label it cannot
-emit: there it contributes its mean log-evidence over its own labels, neither for nor against. The fused
-scores cover the union of the present modalities' labels and sum to 1; a missing modality is simply absent.
+is its configured weight, times the caller's reliability (VAD or ASR confidence, face size) raised to a
+learned power, times the evidence's certainty, 1 - entropy / log(labels), so an unsure modality fades out
+instead of voting, times a learned reliability of that modality when it predicts that label (fusion.json,
+fitted on training speakers by ``python -m benchmarks.fusion_eval --fit``). A modality has no opinion on a
+label it cannot emit: there it contributes its mean log-evidence over its own labels, neither for nor
+against. The fused scores cover the union of the present modalities' labels and sum to 1; a missing modality is simply absent.
 """
 
 import json
@@ -44,32 +44,40 @@ class ModalityResult:
 
 @dataclass(frozen=True)
 class FusionParams:
-    """The pooling rule's parameters: labels each modality abstains on, and per modality the weight of its
-    prediction by the label it predicts (absent: 1)."""
+    """The pooling rule's parameters: labels each modality abstains on, per modality the weight of its prediction
+    by the label it predicts (absent: 1), and the power its reliability enters with (absent: 1)."""
 
     abstain: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     label_weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    reliability_power: Mapping[str, float] = field(default_factory=dict)
 
     def label_weight(self, modality: str, label: str) -> float:
         """Learned reliability of ``modality`` when its evidence points to ``label``."""
         return float(self.label_weights.get(modality, {}).get(label, 1.0))
 
+    def power(self, modality: str) -> float:
+        """How sharply ``modality``'s caller reliability (e.g. ASR confidence) discounts it: weight x r ** power."""
+        return float(self.reliability_power.get(modality, 1.0))
+
     def to_json(self) -> dict:
         """The JSON form fusion.json stores (``params`` entry)."""
         return {"abstain": {m: list(labs) for m, labs in self.abstain.items()},
-                "label_weights": {m: dict(w) for m, w in self.label_weights.items()}}
+                "label_weights": {m: dict(w) for m, w in self.label_weights.items()},
+                "reliability_power": dict(self.reliability_power)}
 
     @classmethod
     def from_json(cls, data: Mapping) -> "FusionParams":
         """Parse the ``params`` entry of fusion.json; ValueError/TypeError/KeyError on a malformed one."""
         abstain = {str(m): tuple(str(lab) for lab in labs) for m, labs in data["abstain"].items()}
         weights = {str(m): {str(lab): float(w) for lab, w in ws.items()} for m, ws in data["label_weights"].items()}
+        power = {str(m): float(v) for m, v in data.get("reliability_power", {}).items()}
         for labels in [*abstain.values(), *(tuple(w) for w in weights.values())]:
             if not set(labels) <= set(CANONICAL_LABELS):
                 raise ValueError(f"labels not in the canonical set: {sorted(set(labels) - set(CANONICAL_LABELS))}")
-        if any(w < 0 or not np.isfinite(w) for ws in weights.values() for w in ws.values()):
-            raise ValueError("label weights must be finite and >= 0")
-        return cls(abstain, weights)
+        if any(w < 0 or not np.isfinite(w) for w in [*power.values(), *(w for ws in weights.values()
+                                                                         for w in ws.values())]):
+            raise ValueError("label weights and reliability powers must be finite and >= 0")
+        return cls(abstain, weights, power)
 
 
 @lru_cache(maxsize=4)
@@ -124,21 +132,26 @@ def abstained(probs: np.ndarray, labels: tuple[str, ...], abstain: tuple[str, ..
 @dataclass(frozen=True)
 class Evidence:
     """One modality's contribution over the canonical labels: log-evidence (its mean where it has no such
-    label), its weight before the learned label weight, and the label its evidence points to."""
+    label), its certainty, the caller's reliability, and the label its evidence points to."""
 
     logp: np.ndarray
-    weight: float
+    certainty: float
+    reliability: float
     label: str
+
+    def weight(self, power: float = 1.0) -> float:
+        """Reliability ** power x certainty: the weight before configured and learned label weights."""
+        return self.reliability ** power * self.certainty
 
 
 def evidence(result: ModalityResult, abstain: tuple[str, ...] = ()) -> Evidence:
-    """Calibrate, apply abstention, and weigh one modality's result by reliability times certainty."""
+    """Calibrate one modality's result, apply abstention, and measure the evidence's certainty."""
     labels = tuple(result.prediction.scores)
     e = abstained(calibrated(result.prediction, result.temperature), labels, abstain)
     own = np.log(np.clip(e, EPS, 1.0))
     logp = np.full(len(CANONICAL_LABELS), own.mean())
     logp[[CANONICAL_LABELS.index(lab) for lab in labels]] = own
-    return Evidence(logp, result.reliability * certainty(e), labels[int(e.argmax())])
+    return Evidence(logp, certainty(e), result.reliability, labels[int(e.argmax())])
 
 
 def pool(logp: np.ndarray, weight: np.ndarray, present: np.ndarray) -> np.ndarray:
@@ -165,7 +178,7 @@ def fuse(results: Mapping[str, ModalityResult], weights: Mapping[str, float] | N
     params = load_params() if params is None else params
     parts = {name: evidence(r, params.abstain.get(name, ())) for name, r in results.items()}
     logp = np.stack([e.logp for e in parts.values()])[:, None, :]
-    weight = np.array([[(1.0 if weights is None else weights.get(name, 1.0)) * e.weight
+    weight = np.array([[(1.0 if weights is None else weights.get(name, 1.0)) * e.weight(params.power(name))
                         * params.label_weight(name, e.label)] for name, e in parts.items()])
     fused = pool(logp, weight, np.ones_like(weight, dtype=bool))[0]
     keep = [i for i, lab in enumerate(CANONICAL_LABELS) if any(lab in r.prediction.scores for r in results.values())]

@@ -110,13 +110,15 @@ def test_learned_label_weights_scale_a_modality_by_what_it_predicts() -> None:
 
 def test_batched_pool_is_what_fuse_computes() -> None:
     rng = np.random.default_rng(0)
-    params = FusionParams(abstain={"text": ("neutral",)}, label_weights={"speech": {"angry": 0.5}, "text": {"sad": 2.0}})
+    params = FusionParams(abstain={"text": ("neutral",)},
+                          label_weights={"speech": {"angry": 0.5}, "text": {"sad": 2.0}},
+                          reliability_power={"text": 3.0})
     for _ in range(20):
         results = {m: ModalityResult(Prediction.from_probs(rng.dirichlet(np.ones(len(labels)) * 0.5), labels),
                                      temperature=float(rng.uniform(0.5, 2)), reliability=float(rng.uniform(0, 1)))
                    for m, labels in (("speech", CANONICAL_LABELS), ("text", TEXT_LABELS))}
         parts = {m: evidence(r, params.abstain.get(m, ())) for m, r in results.items()}
-        w = np.array([[e.weight * params.label_weight(m, e.label)] for m, e in parts.items()])
+        w = np.array([[e.weight(params.power(m)) * params.label_weight(m, e.label)] for m, e in parts.items()])
         batched = pool(np.stack([e.logp for e in parts.values()])[:, None], w, np.ones_like(w, dtype=bool))[0]
         fused = fuse(results, params=params)
         np.testing.assert_allclose(list(fused.scores.values()), batched, atol=1e-9)

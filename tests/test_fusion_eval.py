@@ -8,8 +8,8 @@ import pytest
 from benchmarks.fusion_eval import SINGLES, bootstrap_recalls, draw_fold_triplets, draw_triplets, mixed, passes, \
     recalls, target_gains, unweighted_accuracy, verdict
 from benchmarks.fusion_pools import Pool, item_folds, stratified
-from benchmarks.fusion_rules import MODALITIES, FitSet, fit_label_weights, label_weight_array, label_weight_dict, \
-    predictions, table
+from benchmarks.fusion_rules import MODALITIES, FitSet, fit_learned, learned_array, learned_params, predictions, \
+    table
 from benchmarks.fusion_spoken import asr_subset, read_spoken, spoken_sentence, split_of
 from edge.fusion import FusionParams, ModalityResult, fuse
 from edge.labels import CANONICAL_LABELS
@@ -89,7 +89,7 @@ def test_every_rule_follows_the_sure_modality_and_singles_are_their_argmax():
     pools = fake_pools()
     tables = {n: table(p.modality, next(iter(p.variants.values()))) for n, p in pools.items()}
     y = pools["speech"].labels
-    w = label_weight_array({})
+    w = learned_array(FusionParams())
     for rule in ("sum", "product", "pooling", "abstain", "learned"):
         pred = predictions(rule, [tables["speech"], tables["text"], tables["face"]], w)
         assert unweighted_accuracy(y, pred, SHARED) == 1.0, rule
@@ -103,7 +103,7 @@ def test_neutral_words_hurt_every_rule_but_the_abstaining_ones():
     labels = np.repeat(SHARED, 4)
     speech = table("speech", [confident(lab, 0.6) for lab in labels])
     text = table("text", [confident(NEUTRAL, 0.95) for _ in labels])
-    got = {rule: unweighted_accuracy(labels, predictions(rule, [speech, text], label_weight_array({})), SHARED)
+    got = {rule: unweighted_accuracy(labels, predictions(rule, [speech, text], learned_array(FusionParams())), SHARED)
            for rule in ("sum", "product", "pooling", "abstain", "learned")}
     assert got["pooling"] == got["product"] == 0.0
     assert got["abstain"] == got["learned"] == 1.0
@@ -113,7 +113,7 @@ def test_rules_skip_absent_inputs_and_a_lone_input_passes_through():
     lone = table("text", [confident(NEUTRAL), None])
     gone = table("speech", [None, None])
     for rule in ("sum", "product", "pooling", "abstain", "learned"):
-        assert predictions(rule, [gone, lone], label_weight_array({})).tolist() == [NEUTRAL, -1]
+        assert predictions(rule, [gone, lone], learned_array(FusionParams())).tolist() == [NEUTRAL, -1]
 
 
 def test_vectorised_learned_rule_is_the_runtime_fuse():
@@ -121,12 +121,24 @@ def test_vectorised_learned_rule_is_the_runtime_fuse():
     items = [(ModalityResult(Prediction.from_probs(rng.dirichlet(np.ones(7) * 0.4), CANONICAL_LABELS)),
               ModalityResult(Prediction.from_probs(rng.dirichlet(np.ones(7) * 0.4), CANONICAL_LABELS),
                              reliability=float(rng.uniform(0.2, 1)))) for _ in range(50)]
-    w = np.exp(rng.normal(0, 0.7, (len(MODALITIES), 7)))
-    params = FusionParams(abstain={"text": ("neutral",)}, label_weights=label_weight_dict(w))
-    w = label_weight_array(params.label_weights)
+    params = learned_params(np.exp(rng.normal(0, 0.7, (len(MODALITIES), 8))))
+    w = learned_array(params)
     pred = predictions("learned", [table("speech", [s for s, _ in items]), table("text", [t for _, t in items])], w)
     runtime = [CANONICAL_LABELS.index(fuse({"speech": s, "text": t}, params=params).label) for s, t in items]
     assert pred.tolist() == runtime
+
+
+def test_fitted_reliability_power_discounts_an_unreliable_transcript():
+    """Transcripts with confidence 0.5 are wrong, gold text (reliability 1) is right: the fit raises the text's
+    reliability power, so a half-confident transcript no longer outvotes a fair voice, and gold text still wins."""
+    angry, sad = CANONICAL_LABELS.index("angry"), CANONICAL_LABELS.index("sad")
+    speech = [confident(angry, 0.35)] * 40 + [result({"sad": 0.2, "angry": 0.18})] * 40
+    text = [result({"sad": 0.6}, reliability=0.5)] * 40 + [result({"sad": 0.6})] * 40
+    y = np.array([angry] * 40 + [sad] * 40)
+    w = fit_learned([FitSet([table("speech", speech), table("text", text)], y, 1.0)])
+    assert w[MODALITIES.index("text"), -1] > 1.2
+    assert unweighted_accuracy(y, predictions("learned", [table("speech", speech), table("text", text)], w),
+                               [angry, sad]) == 1.0
 
 
 def test_fitted_weights_learn_which_text_labels_to_trust():
@@ -136,10 +148,11 @@ def test_fitted_weights_learn_which_text_labels_to_trust():
     speech = [confident(fear, 0.5)] * 40 + [result({"angry": 0.2, "fear": 0.25})] * 40
     text = [confident(sad, 0.6)] * 40 + [confident(angry, 0.6)] * 40
     y = np.array([fear] * 40 + [angry] * 40)
-    w = fit_label_weights([FitSet([table("speech", speech), table("text", text)], y, 1.0)])
+    w = fit_learned([FitSet([table("speech", speech), table("text", text)], y, 1.0)])
     text_row = MODALITIES.index("text")
     assert w[text_row, sad] < 0.5 and w[text_row, angry] > 0.9
     np.testing.assert_allclose(w[MODALITIES.index("face")], 1.0, atol=1e-6)
+    assert learned_params(w).power("face") == 1.0
     assert unweighted_accuracy(y, predictions("learned", [table("speech", speech), table("text", text)], w),
                                [fear, angry]) == 1.0
 
