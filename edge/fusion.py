@@ -13,7 +13,8 @@ learned power, times the evidence's certainty, 1 - entropy / log(labels), so an 
 instead of voting, times a learned reliability of that modality when it predicts that label (fusion.json,
 fitted on training speakers by ``python -m benchmarks.fusion_eval --fit``). A modality has no opinion on a
 label it cannot emit: there it contributes its mean log-evidence over its own labels, neither for nor
-against. The fused scores cover the union of the present modalities' labels and sum to 1; a missing modality is simply absent.
+against. The fused scores cover the union of the present modalities' labels and sum to 1; a missing
+modality is simply absent.
 """
 
 import json
