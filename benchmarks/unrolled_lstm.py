@@ -24,7 +24,7 @@ from edge.audio.features import FeatureContract  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from edge.runtime import TFLiteModel  # noqa: E402
 from training.metrics import summarise  # noqa: E402
-from training.speech.batches import Store, evaluation_windows  # noqa: E402
+from training.speech.batches import Store, clip_means, evaluation_windows  # noqa: E402
 from training.speech.data import load_all  # noqa: E402
 from training.speech.port import to_keras  # noqa: E402
 from training.speech.train import split_clips  # noqa: E402
@@ -49,8 +49,7 @@ def ravdess_ua(model: TFLiteModel, store: Store, test: np.ndarray, contract: Fea
     for window in windows:
         model.reset_state()
         probs.append(model(window[None])[0])
-    clip = np.zeros((test.size, len(CANONICAL_LABELS)))
-    np.add.at(clip, owner, np.array(probs))
+    clip = clip_means(np.array(probs), owner, test.size)
     rows = store.corpora[test] == "ravdess"
     return summarise(store.labels[test][rows], clip[rows].argmax(axis=1), CANONICAL_LABELS)["ua"]
 

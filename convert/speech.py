@@ -30,7 +30,7 @@ from edge.labels import CANONICAL_LABELS  # noqa: E402
 from edge.manifest import MODELS_DIR, load_manifest, sha256_of  # noqa: E402
 from edge.speech import SpeechEmotionModel  # noqa: E402
 from training.metrics import summarise  # noqa: E402
-from training.speech.batches import Store, evaluation_windows, normalised_clip, other_utterances  # noqa: E402
+from training.speech.batches import Store, clip_means, evaluation_windows, normalised_clip, other_utterances  # noqa: E402
 from training.speech.data import CORPUS_LICENCES, SPEAKER_FOLDS, load_all  # noqa: E402
 from training.speech.port import to_keras  # noqa: E402
 from training.speech.train import split_clips  # noqa: E402
@@ -80,9 +80,7 @@ def tflite_scores(model: SpeechEmotionModel, store: Store, test: np.ndarray, con
     labels, corpora = store.labels[test], store.corpora[test]
     for k in EVAL_KS:
         windows, owner = evaluation_windows(store, test, contract, k, np.random.default_rng(0))
-        probs = model.window_probs(windows)
-        clip = np.zeros((test.size, probs.shape[1]))
-        np.add.at(clip, owner, probs)
+        clip = clip_means(model.window_probs(windows), owner, test.size)
         for corpus in sorted(set(corpora.tolist())):
             rows = corpora == corpus
             out.setdefault(corpus, {})[f"k{k}"] = summarise(labels[rows], clip[rows].argmax(axis=1), CANONICAL_LABELS)

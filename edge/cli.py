@@ -128,12 +128,13 @@ def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
 AudioOutcome = tuple[Prediction, dict, list[tuple[dict, Prediction]]]
 
 
-def _speaker(model: SpeechEmotionModel, args: argparse.Namespace, adapt: bool) -> SpeakerSession | None:
+def _speaker(model: SpeechEmotionModel, args: argparse.Namespace, adapt: bool,
+             reset_after_s: float | None = None) -> SpeakerSession | None:
     """The speaker session ``--adapt``/``--speaker FILE`` ask for (None: every input on its own)."""
     if not (adapt or args.speaker):
         return None
     start = load_enrolment(args.speaker, model.contract) if args.speaker else None
-    return model.session(start=start)
+    return model.session(start=start, reset_after_s=reset_after_s)
 
 
 def _audio_analyser(args: argparse.Namespace) -> Callable[[str], AudioOutcome]:
@@ -303,9 +304,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     if args.profile:
         return listen_with_profile(args)
     model = _load_model(args)
-    speaker = _speaker(model, args, not args.no_adapt)
-    if speaker is not None:
-        speaker.reset_after_s = args.adapt_reset
+    speaker = _speaker(model, args, not args.no_adapt, reset_after_s=args.adapt_reset)
     _reset_on_signal(speaker)
     faces = None
     if args.camera:

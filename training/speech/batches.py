@@ -201,3 +201,10 @@ def evaluation_windows(store: Store, clips: np.ndarray, contract: FeatureContrac
         windows.append(w)
         owner.extend([row] * len(w))
     return np.concatenate(windows), np.array(owner)
+
+
+def clip_means(window_probs: np.ndarray, owner: np.ndarray, clips: int) -> np.ndarray:
+    """Clip scores: the mean of each clip's window probabilities (``owner`` from ``evaluation_windows``)."""
+    out = np.zeros((clips, window_probs.shape[1]))
+    np.add.at(out, owner, window_probs)
+    return out / np.bincount(owner, minlength=clips)[:, None]

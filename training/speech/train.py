@@ -26,7 +26,7 @@ import numpy as np
 from edge.labels import CANONICAL_LABELS
 from training.metrics import summarise
 from training.recipe import parse_overrides
-from training.speech.batches import RunData, Store, evaluation_windows, sample_batch
+from training.speech.batches import RunData, Store, clip_means, evaluation_windows, sample_batch
 from training.speech.data import CORPORA, SPEAKER_FOLDS
 from training.speech.pack import load_pack
 
@@ -191,10 +191,7 @@ class Phase:
             padded = np.zeros((chunk, *part.shape[1:]), np.float32)
             padded[:len(part)] = part
             probs.append(np.asarray(self.forward(weights["params"], weights["state"], padded))[:len(part)])
-        probs = np.concatenate(probs)
-        out = np.zeros((run.test.size, probs.shape[1]))
-        np.add.at(out, owner, probs)
-        return out / np.bincount(owner, minlength=run.test.size)[:, None]
+        return clip_means(np.concatenate(probs), owner, run.test.size)
 
     def evaluate(self, i: int) -> dict:
         """Per test corpus: scores without adaptation, after k earlier utterances (several seeds), after enrolment."""
