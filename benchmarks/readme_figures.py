@@ -1,10 +1,11 @@
-"""README figures rendered from the committed result files, so that a number in those blocks cannot go stale.
+"""The documented figures rendered from the committed result files, so that a number in those blocks cannot go stale.
 
     python -m benchmarks.readme_figures [--check]
 
-Each block sits in README.md between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->`; this rewrites
-every block from benchmarks/results/ (keywords, transcription, runtime and memory), or with --check exits 1
-naming the blocks that differ (tests/test_readme_figures.py runs the check).
+Each block sits in docs/results.md (the full measured tables, moved there from the README) between
+`<!-- figures:NAME -->` and `<!-- /figures:NAME -->`; this rewrites every block from benchmarks/results/
+(keywords, transcription, runtime and memory), or with --check exits 1 naming the blocks that differ
+(tests/test_readme_figures.py runs the check).
 """
 
 import argparse
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
-README = REPO / "README.md"
+DOCUMENT = REPO / "docs" / "results.md"  # the file holding every figures block
 RESULTS = REPO / "benchmarks" / "results"
 
 
@@ -25,7 +26,7 @@ def _load(relative: str) -> dict:
 
 
 def _pct(x: float) -> str:
-    """A rate as the README prints it: one decimal percent."""
+    """A rate as the documents print it: one decimal percent."""
     return f"{x:.1%}"
 
 
@@ -135,36 +136,36 @@ BLOCKS: dict[str, Callable[[], list[str]]] = {"keywords": keywords_block, "trans
 
 
 def _pattern(name: str) -> re.Pattern:
-    """The README block NAME: (opening marker, body, closing marker)."""
+    """The figures block NAME: (opening marker, body, closing marker)."""
     return re.compile(rf"(<!-- figures:{name} -->\n)(.*?)(<!-- /figures:{name} -->)", re.S)
 
 
-def render(readme: str) -> str:
-    """``readme`` with every figures block rewritten from the result files; KeyError for a block it lacks."""
+def render(document: str) -> str:
+    """``document`` with every figures block rewritten from the result files; KeyError for a block it lacks."""
     for name, block in BLOCKS.items():
-        if not _pattern(name).search(readme):
-            raise KeyError(f"README.md has no figures:{name} block")
-        readme = _pattern(name).sub(lambda m: m[1] + "\n".join(block()) + "\n" + m[3], readme)
-    return readme
+        if not _pattern(name).search(document):
+            raise KeyError(f"{DOCUMENT.name} has no figures:{name} block")
+        document = _pattern(name).sub(lambda m: m[1] + "\n".join(block()) + "\n" + m[3], document)
+    return document
 
 
-def stale(readme: str) -> list[str]:
+def stale(document: str) -> list[str]:
     """Names of the blocks whose text differs from what the result files give."""
-    fresh = render(readme)
-    return [name for name in BLOCKS if _pattern(name).search(readme)[2] != _pattern(name).search(fresh)[2]]
+    fresh = render(document)
+    return [name for name in BLOCKS if _pattern(name).search(document)[2] != _pattern(name).search(fresh)[2]]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a block is stale instead of rewriting")
     args = parser.parse_args()
-    text = README.read_text(encoding="utf-8")
+    text = DOCUMENT.read_text(encoding="utf-8")
     if args.check:
         names = stale(text)
         if names:
-            sys.exit(f"README.md figures out of date: {', '.join(names)} (python -m benchmarks.readme_figures)")
+            sys.exit(f"{DOCUMENT.name} figures out of date: {', '.join(names)} (python -m benchmarks.readme_figures)")
         return
-    README.write_text(render(text), encoding="utf-8")
+    DOCUMENT.write_text(render(text), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -9,13 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, TextIO
 
-import numpy as np
-
 from edge import __version__
-from edge.analysis import analyze_audio
+from edge.analysis import analyze_audio, transcript_emotion
 from edge.asr.sphinx import Transcriber
 from edge.asr.spotting import ENGINES
-from edge.asr.words import Recognizer, Transcript
 from edge.audio.decode import load_audio
 from edge.audio.microphone import Microphone
 from edge.audio.vad import Utterance, UtteranceSegmenter, make_vad
@@ -32,13 +29,13 @@ from edge.sinks.base import warn
 from edge.speech import SpeakerSession, SpeechEmotionModel, load_enrolment, save_enrolment
 from edge.stream.assemble import assemble, face_track
 from edge.stream.faces import FaceTrack
+from edge.stream.session import run_live
 from edge.stream.utterances import live_utterances
 from edge.text import TextEmotionModel
 from edge.text_source import file_sentences
 
 HUMAN_INPUT_CHARS = 60
 RECONNECT_S = 1.0  # listen --reconnect: first retry delay when the microphone vanishes (doubles up to 8 s)
-CAMERA_WARMUP_S = 3.0  # listening starts after the camera's first analysed frame, or after this long
 _OUTPUT_LOCK = threading.Lock()  # result lines come from the audio and the camera threads
 
 
@@ -112,12 +109,6 @@ def analyze_text(args: argparse.Namespace) -> int:
     return failed
 
 
-def _transcription(recognizer: Recognizer, text_model: TextEmotionModel, audio: np.ndarray) -> dict:
-    """``transcript`` and the text model's result on it (``text``: null when nothing was recognised)."""
-    heard = Transcript.of(recognizer.recognize(audio))
-    return {"transcript": heard.text, "text": text_model.predict(heard.text).to_json() if heard.text else None}
-
-
 def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
     """Image path -> the face contract fields (label, scores, faces); detection skipped with --face-crop."""
     model = _load_face_model(args)
@@ -149,7 +140,7 @@ def _audio_analyser(args: argparse.Namespace) -> Callable[[str], AudioOutcome]:
     def analyse(path: str) -> AudioOutcome:
         audio = load_audio(path)
         result = analyze_audio(model, audio, vad, speaker)
-        extra = _transcription(*transcribe, audio) if transcribe else {}
+        extra = transcript_emotion(*transcribe, audio).to_json() if transcribe else {}
         segments = [({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
                     for k, (utt, pred) in enumerate(result.segments)] if args.segments else []
         return result.overall, extra, segments
@@ -276,17 +267,7 @@ def listen_with_profile(args: argparse.Namespace) -> int:
     with a camera, face-only events fill the silences."""
     live = assemble(load_profile(args.profile), device=args.device, json_stdout=args.json, camera=args.camera)
     _reset_on_signal(live.pipeline.speaker)
-    if live.faces is not None:
-        live.faces.on_frame = lambda t, _: live.pipeline.face_tick(t)
-        live.faces.start().wait_first_frame(CAMERA_WARMUP_S)  # so the first utterance can see the face
-    try:
-        for utt in live_utterances(live.microphone, live.segmenter, args.duration, reconnect_s=live.reconnect_s):
-            live.pipeline.process(utt)
-    finally:
-        if live.faces is not None:
-            live.faces.stop()
-        for sink in live.sinks:
-            sink.close()
+    run_live(live, live_utterances(live.microphone, live.segmenter, args.duration, reconnect_s=live.reconnect_s))
     _report_drops(live.microphone, live.faces)
     return 0
 

@@ -1,13 +1,13 @@
-"""Every figures block of README.md is what benchmarks.readme_figures renders from the committed result files:
-a rerun that changes a result file without regenerating the README fails here."""
+"""Every figures block of docs/results.md is what benchmarks.readme_figures renders from the committed result files:
+a rerun that changes a result file without regenerating the document fails here."""
 
 import pytest
 
-from benchmarks.readme_figures import BLOCKS, README, render, stale
+from benchmarks.readme_figures import BLOCKS, DOCUMENT, render, stale
 
 
-def test_readme_figures_match_the_committed_result_files() -> None:
-    assert stale(README.read_text(encoding="utf-8")) == [], "run: python -m benchmarks.readme_figures"
+def test_documented_figures_match_the_committed_result_files() -> None:
+    assert stale(DOCUMENT.read_text(encoding="utf-8")) == [], "run: python -m benchmarks.readme_figures"
 
 
 def test_rendering_fills_every_block_once_and_is_stable() -> None:
@@ -17,6 +17,6 @@ def test_rendering_fills_every_block_once_and_is_stable() -> None:
     assert once.count("<!-- figures:") == len(BLOCKS) and "| DS-CNN float32, threshold" in once
 
 
-def test_a_readme_without_a_block_is_an_error() -> None:
+def test_a_document_without_a_block_is_an_error() -> None:
     with pytest.raises(KeyError, match="figures:memory"):
         render("".join(f"<!-- figures:{n} -->\n<!-- /figures:{n} -->\n" for n in BLOCKS if n != "memory"))

@@ -17,11 +17,24 @@ RATE_RANGE = (4000, 384000)
 READ_SAMPLES = 1 << 20  # per chunk: files are read until their data ends, never sized by the header's frame count
 
 
+def _float_samples(samples: np.ndarray) -> np.ndarray:
+    """Samples as floats: integer PCM scaled to [-1, 1) (unsigned taken as offset binary), floats kept as they are."""
+    audio = np.asarray(samples)
+    if audio.dtype.kind == "f":
+        return audio
+    if audio.dtype.kind in "iu":
+        full_scale = float(2 ** (8 * audio.dtype.itemsize - 1))
+        return (audio.astype(np.float64) - (full_scale if audio.dtype.kind == "u" else 0.0)) / full_scale
+    raise AudioError(f"audio samples must be integer or float numbers, got dtype {audio.dtype}")
+
+
 def to_mono_16k(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Mix ``samples`` (frames[, channels]) to mono and resample to 16 kHz float32 in [-1, 1]."""
+    """Mix ``samples`` (frames[, channels]; float, or integer PCM) to mono and resample to 16 kHz float32 in [-1, 1]."""
     if not RATE_RANGE[0] <= rate <= RATE_RANGE[1]:
         raise AudioError(f"unsupported sample rate {rate} Hz (supported: {RATE_RANGE[0]}-{RATE_RANGE[1]} Hz)")
-    audio = np.asarray(samples)
+    audio = _float_samples(samples)
+    if audio.ndim not in (1, 2):
+        raise AudioError(f"expected samples shaped (frames,) or (frames, channels), got shape {audio.shape}")
     if not np.all(np.isfinite(audio)):
         raise AudioError("audio contains NaN or infinite samples")
     if audio.ndim == 2:  # mixed in float64, where huge but finite channels cannot overflow
@@ -70,9 +83,14 @@ def load_audio(path: str | Path) -> np.ndarray:
     if samples.shape[0] == 0:
         raise AudioError(f"{path}: contains no audio samples")
     try:
-        audio = to_mono_16k(samples, rate)
+        return recording_16k(samples, rate)
     except AudioError as exc:
         raise AudioError(f"{path}: {exc}") from None
+
+
+def recording_16k(samples: np.ndarray, rate: int) -> np.ndarray:
+    """A whole recording (``to_mono_16k``) long enough to analyse; AudioError when under MIN_SECONDS."""
+    audio = to_mono_16k(samples, rate)
     if audio.size < MIN_SECONDS * SAMPLE_RATE:
-        raise AudioError(f"{path}: too short ({audio.size / SAMPLE_RATE:.3f} s; need at least {MIN_SECONDS} s)")
+        raise AudioError(f"too short ({audio.size / SAMPLE_RATE:.3f} s; need at least {MIN_SECONDS} s)")
     return audio

@@ -4,7 +4,7 @@ Frame contract: 30 ms frames (480 samples at 16 kHz, float32). Two deciders shar
 interface: ``energy`` (numpy only, adaptive noise floor; the default) and ``webrtc``
 (webrtcvad-wheels, optional extra). ``benchmarks/vad.py`` measured both on speech in car
 noise: webrtc fires on engine rumble (utterance count right in 4% of streams at 10 dB SNR),
-energy keeps F1 0.94 down to 5 dB; see the README.
+energy keeps F1 0.94 down to 5 dB; see docs/results.md.
 """
 
 from dataclasses import dataclass

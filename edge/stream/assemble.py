@@ -93,9 +93,10 @@ def speaker_session(speech: SpeechEmotionModel, profile: Profile) -> SpeakerSess
 
 
 def assemble(profile: Profile, device: str | int | None = None, json_stdout: bool = False,
-             camera: str | None = None) -> LiveSetup:
-    """Load the profile's models and open its sinks; ``json_stdout`` adds a stdout JSONL sink if it has none;
-    ``camera`` names a frame source that replaces the profile's (and turns the camera on).
+             camera: str | None = None, sinks: list[Sink] | None = None) -> LiveSetup:
+    """Load the profile's models and open its sinks (``sinks``, when given, replace them: the Python API's
+    callback); ``json_stdout`` adds a stdout JSONL sink if it has none; ``camera`` names a frame source that
+    replaces the profile's (and turns the camera on).
     A modality the profile enables but that cannot load is reported once on stderr and left out."""
     speech = None
     if profile.models.speech:
@@ -107,7 +108,7 @@ def assemble(profile: Profile, device: str | int | None = None, json_stdout: boo
     configs = list(profile.sinks)
     if json_stdout and not any(isinstance(c, JsonlSinkConfig) and c.path == STDOUT for c in configs):
         configs.append(JsonlSinkConfig())
-    sinks = make_sinks(configs)
+    sinks = make_sinks(configs) if sinks is None else sinks
     ema = profile.fusion.smoothing == "ema"
     smoother = LabelSmoother(alpha=profile.fusion.ema_alpha if ema else 1.0,
                              hysteresis=profile.fusion.hysteresis if ema else 0.0)
