@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runtime on each supported Python present on this machine. For each version (default 3.10 3.12 3.13; the full
-# suite runs on .venv's), a fresh venv in a temporary folder gets the runtime only (`pip install .`, no extras) and
-# runs the smoke set: `analyze --json` of the bundled recording and a sentence must print the same lines as the
+# suite runs on .venv's), a fresh venv in a temporary folder gets what quickstart.sh installs, the runtime and the
+# face extra (`pip install '.[face]'`; no dev, train or asr extras), and runs the smoke set: `analyze --json` of the bundled recording and a sentence must print the same lines as the
 # reference interpreter, and the README's Python API example must print what the README shows.
 # A version that is not installed (pyenv or python3.X on PATH) is skipped with one line.
 #   bash scripts/python_versions.sh [3.X ...]     EDGE_EMOTION_PYTHON: the reference (default .venv/bin/python)
@@ -17,7 +17,10 @@ interpreter() {  # the newest pyenv build of version $1, else python$1 on PATH, 
   mapfile -t candidates < <(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$1".*/bin/python 2>/dev/null | sort -V -r)
   candidates+=("$(command -v "python$1" || true)")
   for py in "${candidates[@]}"; do
-    [ -n "$py" ] && "$py" -c 'import sys' >/dev/null 2>&1 && { echo "$py"; return; }
+    if [ -n "$py" ] && "$py" -c 'import sys' >/dev/null 2>&1; then
+      echo "$py"
+      return
+    fi
   done
 }
 
@@ -37,7 +40,7 @@ for version in "${versions[@]}"; do
   started=$SECONDS
   venv="$tmp/venv$version"
   "$py" -m venv "$venv"
-  "$venv/bin/pip" install -q "$tmp/src" >"$tmp/pip$version.log" 2>&1 || { cat "$tmp/pip$version.log"; exit 1; }
+  "$venv/bin/pip" install -q "$tmp/src[face]" >"$tmp/pip$version.log" 2>&1 || { cat "$tmp/pip$version.log"; exit 1; }
   got="$("$venv/bin/edge-emotion" "${smoke[@]}")"
   if [ "$got" != "$expected" ]; then
     printf 'python%s: analyze differs from %s\n--- expected\n%s\n--- got\n%s\n' "$version" "$reference" \

@@ -72,3 +72,12 @@ def test_ci_sets_the_requirement() -> None:
     ci = (REPO / ".ci" / "run").read_text()
     assert 'export EDGE_EMOTION_REQUIRE_SHARED="${EDGE_EMOTION_REQUIRE_SHARED:-1}"' in ci
     assert ci.index("EDGE_EMOTION_REQUIRE_SHARED") < ci.index("scripts/test.sh")
+
+
+def test_ci_smoke_tests_the_other_pythons_and_skips_an_absent_one_cleanly() -> None:
+    ci = (REPO / ".ci" / "run").read_text()
+    assert ci.index("scripts/test.sh") < ci.index("bash scripts/python_versions.sh")
+    proc = subprocess.run(["bash", "scripts/python_versions.sh", "3.99"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "EDGE_EMOTION_PYTHON": sys.executable})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "python3.99: not installed, skipped\n"
