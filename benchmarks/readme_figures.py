@@ -2,9 +2,9 @@
 
     python -m benchmarks.readme_figures [--check]
 
-Each block sits in docs/results.md (the full measured tables, moved there from the README) between
-`<!-- figures:NAME -->` and `<!-- /figures:NAME -->`; this rewrites every block from benchmarks/results/
-(keywords, transcription, runtime and memory), or with --check exits 1 naming the blocks that differ
+Each block sits between `<!-- figures:NAME -->` and `<!-- /figures:NAME -->` in the file DOCUMENTS assigns it:
+the README's on-device headline, and docs/results.md's full keyword, transcription, runtime and memory tables.
+This rewrites every block from benchmarks/results/, or with --check exits 1 naming the blocks that differ
 (tests/test_readme_figures.py runs the check).
 """
 
@@ -13,10 +13,12 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 REPO = Path(__file__).resolve().parents[1]
-DOCUMENT = REPO / "docs" / "results.md"  # the file holding every figures block
+README = REPO / "README.md"
+RESULTS_DOC = REPO / "docs" / "results.md"
+KEYWORD_TARGETS = (0.90, 0.05)  # top-1 on keyword clips at least, false accepts on other words at most
 RESULTS = REPO / "benchmarks" / "results"
 
 
@@ -83,6 +85,11 @@ def transcription_block() -> list[str]:
             f"{general['rss_mb']:.0f} MB |", "", f"Run: {_when(results['environment'])}."]
 
 
+def _amount(value: float, unit: str) -> str:
+    """A runtime figure with its unit, four significant digits."""
+    return f"{value:.4g}{'' if unit in ('', 'x') else ' '}{unit}"
+
+
 def _latency(models: dict, name: str, threads: int) -> float:
     """Median ms per invoke of one model at one thread count in the runtime results."""
     return next(lat["median_ms"] for lat in models[name]["latency"] if lat["threads"] == threads)
@@ -94,15 +101,14 @@ def runtime_block() -> list[str]:
     models = {m["name"]: m for m in results["models"]}
     rows = ["| target | measured | |", "|---|---|---|"]
     for t in results["targets"]:
-        value = f"{t['value']:.4g}{'' if t['unit'] in ('', 'x') else ' '}{t['unit']}"
+        value = _amount(t["value"], t["unit"])
         pair = re.match(r"(\w+) int8/float32 latency \((\d+) thread", t["name"])
         if pair:
             modality, threads = pair[1], int(pair[2])
             int8, float32 = (m for m in results["models"] if m["modality"] == modality)
             value += (f" ({_latency(models, int8['name'], threads):.3f} ms vs "
                       f"{_latency(models, float32['name'], threads):.3f} ms)")
-        limit = f"{t['limit']:.4g}{'' if t['unit'] in ('', 'x') else ' '}{t['unit']}"
-        rows.append(f"| {t['name']} <= {limit} | {value} | {'PASS' if t['passed'] else 'MISS'} |")
+        rows.append(f"| {t['name']} <= {_amount(t['limit'], t['unit'])} | {value} | {'PASS' if t['passed'] else 'MISS'} |")
     face = results["face_path"]
     one, two = ({n: _latency(models, n, t) for n in ("speech_emotion_int8", "text_emotion_int8", "face_emotion_int8")}
                 for t in (1, 2))
@@ -131,8 +137,28 @@ def memory_block() -> list[str]:
                        "above (separate runs on different days; the gap is not explained)."]
 
 
+def headline_block() -> list[str]:
+    """The README's on-device headline: keyword accuracy and the runtime targets a newcomer asks about first."""
+    int8 = _load("keyword_network.json")["networks"][0]
+    top1, false_accept = KEYWORD_TARGETS
+    targets = _load("runtime/results.json")["targets"]
+    rows = ["| on the device | result (target) | command |", "|---|---|---|",
+            f"| keywords, ten words, DS-CNN int8 | {_pct(int8['top1'])} top-1 (>= {top1:.0%}: "
+            f"{'PASS' if int8['top1'] >= top1 else '**missed**'}), {_pct(int8['false_accept'])} false accepts "
+            f"(<= {false_accept:.0%}: {'PASS' if int8['false_accept'] <= false_accept else '**missed**'}) | "
+            "`python -m benchmarks.keyword_network` |"]
+    for prefix in ("cold start", "audio path real-time factor", "face path ms per frame", "peak RSS"):
+        t = next(t for t in targets if t["name"].startswith(prefix))
+        rows.append(f"| {t['name']} | {_amount(t['value'], t['unit'])} (<= {_amount(t['limit'], t['unit'])}: "
+                    f"{'PASS' if t['passed'] else '**missed**'}) | `edge-emotion benchmark` |")
+    return rows
+
+
 BLOCKS: dict[str, Callable[[], list[str]]] = {"keywords": keywords_block, "transcription": transcription_block,
-                                              "runtime": runtime_block, "memory": memory_block}
+                                              "runtime": runtime_block, "memory": memory_block,
+                                              "headline": headline_block}
+DOCUMENTS: dict[Path, tuple[str, ...]] = {README: ("headline",),
+                                          RESULTS_DOC: ("keywords", "transcription", "runtime", "memory")}
 
 
 def _pattern(name: str) -> re.Pattern:
@@ -140,32 +166,33 @@ def _pattern(name: str) -> re.Pattern:
     return re.compile(rf"(<!-- figures:{name} -->\n)(.*?)(<!-- /figures:{name} -->)", re.S)
 
 
-def render(document: str) -> str:
-    """``document`` with every figures block rewritten from the result files; KeyError for a block it lacks."""
-    for name, block in BLOCKS.items():
+def render(document: str, names: Iterable[str] = tuple(BLOCKS)) -> str:
+    """``document`` with its figures blocks ``names`` rewritten from the result files; KeyError for one it lacks."""
+    for name in names:
         if not _pattern(name).search(document):
-            raise KeyError(f"{DOCUMENT.name} has no figures:{name} block")
-        document = _pattern(name).sub(lambda m: m[1] + "\n".join(block()) + "\n" + m[3], document)
+            raise KeyError(f"no figures:{name} block")
+        document = _pattern(name).sub(lambda m: m[1] + "\n".join(BLOCKS[name]()) + "\n" + m[3], document)
     return document
 
 
-def stale(document: str) -> list[str]:
-    """Names of the blocks whose text differs from what the result files give."""
-    fresh = render(document)
-    return [name for name in BLOCKS if _pattern(name).search(document)[2] != _pattern(name).search(fresh)[2]]
+def stale(document: str, names: Iterable[str] = tuple(BLOCKS)) -> list[str]:
+    """Names of the blocks (of ``names``) whose text differs from what the result files give."""
+    fresh = render(document, names)
+    return [name for name in names if _pattern(name).search(document)[2] != _pattern(name).search(fresh)[2]]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a block is stale instead of rewriting")
     args = parser.parse_args()
-    text = DOCUMENT.read_text(encoding="utf-8")
-    if args.check:
-        names = stale(text)
-        if names:
-            sys.exit(f"{DOCUMENT.name} figures out of date: {', '.join(names)} (python -m benchmarks.readme_figures)")
-        return
-    DOCUMENT.write_text(render(text), encoding="utf-8")
+    for path, names in DOCUMENTS.items():
+        text = path.read_text(encoding="utf-8")
+        if args.check:
+            if stale(text, names):
+                sys.exit(f"{path.relative_to(REPO)} figures out of date: {', '.join(stale(text, names))} "
+                         "(python -m benchmarks.readme_figures)")
+        else:
+            path.write_text(render(text, names), encoding="utf-8")
 
 
 if __name__ == "__main__":
