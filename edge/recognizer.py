@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from edge.analysis import analyze_audio, transcript_emotion
+from edge.asr.words import Recognizer
 from edge.audio.decode import SAMPLE_RATE, load_audio, recording_16k
 from edge.audio.vad import make_vad
 from edge.emotions import Emotion
@@ -35,7 +36,9 @@ from edge.stream.session import run_live
 from edge.stream.utterances import block_utterances, live_utterances
 from edge.text import TextEmotionModel
 
-MODEL_CLASSES = {"speech": SpeechEmotionModel, "text": TextEmotionModel, "face": FaceEmotionModel}
+Model = SpeechEmotionModel | TextEmotionModel | FaceEmotionModel
+MODEL_CLASSES: dict[str, type[Model]] = {"speech": SpeechEmotionModel, "text": TextEmotionModel,
+                                         "face": FaceEmotionModel}
 
 
 class EmotionRecognizer:
@@ -52,11 +55,11 @@ class EmotionRecognizer:
             profile = Profile()
         self.profile = profile if isinstance(profile, Profile) else load_profile(profile)
         self._vad = make_vad(self.profile.audio.vad)
-        self._models: dict[str, Any] = {}
+        self._models: dict[str, Model] = {}
         self._detector: FaceDetector | None = None
-        self._transcriber: Any = None
+        self._transcriber: Recognizer | None = None
 
-    def model(self, modality: str) -> Any:
+    def model(self, modality: str) -> Model:
         """The loaded model of ``modality`` (speech, text or face), loading it on first use."""
         if modality not in MODEL_CLASSES:
             raise ConfigError(f"unknown modality {modality!r}; expected one of {', '.join(MODALITIES)}")
@@ -98,7 +101,7 @@ class EmotionRecognizer:
         segments = tuple(Emotion.of("speech", pred, start=utt.start, end=utt.end) for utt, pred in result.segments)
         return Emotion.of("speech", result.overall, segments=segments, **extra)
 
-    def _recognizer(self) -> Any:
+    def _recognizer(self) -> Recognizer:
         """The on-device transcriber, loaded on first use (ConfigError names the extra when it is missing)."""
         if self._transcriber is None:
             from edge.asr.sphinx import Transcriber
