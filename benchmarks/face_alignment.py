@@ -90,7 +90,8 @@ def run(seed: int = 0) -> dict:
              for name, hit in right.items()}
     picks = np.random.default_rng(seed).choice(len(train), FRAMING_FACES, replace=False)
     return {"settings": {"frame": FRAME, "face_sides": SIDES, "max_angle_deg": MAX_ANGLE, "seed": seed,
-                         "detector": DEFAULT_DETECTOR, "model": "shipped int8", "faces": len(faces)},
+                         "detector": DEFAULT_DETECTOR, "model": "shipped int8", "flip_average": model.flip_average,
+                         "faces": len(faces)},
             "environment": environment(), "detected": float(found.mean()),
             "upright_crop_accuracy": float(upright.mean()), "crops": crops,
             "framing": framing(detector, train[picks])}
