@@ -23,13 +23,14 @@ from edge.runtime import TFLiteModel
 
 DETECTORS = ("blazeface", "blazeface-zoom", "blazeface-full", "cascade")
 # benchmarks/results/face/detection.json: best mean recall over near (64-160 px in 320x240) and small (32-96 px in
-# 640x480) faces within the false-positive and 30 frames/s budgets; no detector within budget finds small faces
+# 640x480) faces within the false-positive and 30 frames/s budgets. "blazeface-zoom" finds small faces (recall 0.80)
+# but costs ~20x the detection time (52.8 ms median on the shared dev box), so it is chosen per profile (robots)
 DEFAULT_DETECTOR = "blazeface"
 BLAZEFACE_MANIFESTS = {"blazeface": MODELS_DIR / "face_detector_blazeface.json",
                        "blazeface-full": MODELS_DIR / "face_detector_blazeface_full.json"}
 ZOOM = 0.75            # "blazeface-zoom": frame scale of the dense pass (32 px face -> 24 px in the model input)
 ZOOM_MAX_SIDE = 480    # ... capped so larger frames cost no more than 640x480 does
-ZOOM_MIN_SCORE = 0.7   # the dense pass scores ~19x more anchors per 640x480 frame: a stricter threshold keeps
+ZOOM_MIN_SCORE = 0.7   # the dense pass scores ~11x more anchors per 640x480 frame: a stricter threshold keeps
 #                        false positives <= 0.05 per frame (benchmarks/results/face/detection.json)
 INPUT_MULTIPLE = 16    # the coarsest anchor stride: dense-pass inputs are padded to a multiple of it
 SCORE_CLIP = 100.0  # raw logits are clipped before the sigmoid, as MediaPipe does
@@ -241,7 +242,7 @@ class BlazeFaceDetector:
         return rows / scale, scores
 
     def detect(self, grey: np.ndarray) -> list[FaceBox]:
-        """Faces in ``grey`` scoring above the threshold of the pass that found them after weighted NMS, largest first."""
+        """Faces in ``grey`` above the threshold of the pass that found them, after weighted NMS; largest first."""
         _check_grey(grey)
         passes = [self._letterbox_pass(grey)] + ([self._dense_pass(grey)] if self.zoom else [])
         rows, scores = np.vstack([p[0] for p in passes]), np.concatenate([p[1] for p in passes])
