@@ -111,7 +111,7 @@ def _ferplus_train(mirror: Path, map_csv: Path) -> list[tuple[str, bytes]]:
 def near_copies(images: np.ndarray, held: np.ndarray, rms: float = NEAR_COPY_RMS) -> np.ndarray:
     """Which of ``images`` [N,48,48] lie within ``rms`` grey levels (RMS) of some ``held`` image: copies to drop.
 
-    12x12 area thumbnails shortlist the pairs (averaging never raises the RMS much above the full one's);
+    12x12 area thumbnails shortlist the pairs (4x4 block means cannot raise the RMS, up to rounding);
     the shortlisted pairs are then checked on full pixels.
     """
     def thumbs(x: np.ndarray) -> np.ndarray:
