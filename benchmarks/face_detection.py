@@ -10,7 +10,8 @@ a random place into a frame whose background is flat grey, noise or a resized cr
 FER crops are tight, detector boxes are not) with the pasted square. False positives are counted on 200
 face-free background frames of each condition's size. Timing is one thread, per frame. The BlazeFace
 models are also scored at a few higher min_score thresholds to show their recall / false-positive
-trade-off. Condition i is drawn with seed + i, so the run is reproducible.
+trade-off, and "blazeface-zoom" at a few thresholds of its dense pass (ZOOM_MIN_SCORES). Condition i is
+drawn with seed + i, so the run is reproducible.
 
 Default rule: a candidate has at most MAX_FP_PER_FRAME false positives per empty frame in every
 condition and is fast enough for MIN_FPS frames/s with one face classified (slowest condition's median
@@ -30,7 +31,8 @@ import cv2
 import numpy as np
 
 from edge.bench.environment import environment
-from edge.face.detect import (BLAZEFACE_MANIFESTS, DETECTORS, BlazeFaceDetector, FaceDetector, iou_xyxy,
+from edge.bench.face_path import face_path
+from edge.face.detect import (BLAZEFACE_MANIFESTS, DETECTORS, ZOOM, BlazeFaceDetector, FaceDetector, iou_xyxy,
                               make_detector)
 from training.face.data import load_split
 
@@ -42,6 +44,8 @@ MIN_FPS = 30.0            # detection + classification of one face, one thread
 CLASSIFY_MS = 0.25        # the face emotion model's ms per face (`edge benchmark` face_path classify_median_ms)
 MIN_SMALL_RECALL = 0.5    # "works at robot distance": finds a 32-96 px face in at least every other frame
 MIN_SCORES = (0.3, 0.4, 0.5, 0.55, 0.6, 0.7)  # BlazeFace operating points reported next to the 0.5 default
+ZOOM_MIN_SCORES = (0.6, 0.65, 0.75)  # "blazeface-zoom" dense-pass thresholds reported next to its default
+FACE_PATH_RUNS = 300    # frames timed for the whole face path (detect + crop + classify one face, 640x480)
 CAT = Path(__file__).resolve().parents[1] / "tests" / "data" / "noface_cat.jpg"
 
 Frame = tuple[np.ndarray, tuple[int, int, int, int], str]  # (frame, true (x, y, w, h), background kind)
@@ -187,6 +191,8 @@ def run(n: int = 1000, seed: int = 0) -> dict:
     default, reason = choose(detectors)
     sweep = {name: {str(t): {c: score(BlazeFaceDetector(path, min_score=t), *frames[c]) for c in frames}
                     for t in MIN_SCORES} for name, path in BLAZEFACE_MANIFESTS.items()}
+    sweep["blazeface-zoom"] = {str(t): {c: score(BlazeFaceDetector(zoom=ZOOM, zoom_min_score=t), *frames[c])
+                                        for c in frames} for t in ZOOM_MIN_SCORES}
     return {"settings": {"n_faces": min(n, len(faces)), "background_frames": BACKGROUND_FRAMES, "seed": seed,
                          "conditions": {c.name: {**asdict(c), "seed": seed + i} for i, c in enumerate(CONDITIONS)},
                          "backgrounds": BACKGROUNDS, "faces": "FER2013 public_test 48x48 crops", "threads": 1,
@@ -194,7 +200,13 @@ def run(n: int = 1000, seed: int = 0) -> dict:
                          "min_small_recall": MIN_SMALL_RECALL,
                          "opencv": cv2.__version__},
             "environment": environment(), "detectors": detectors, "default": default, "reason": reason,
-            "min_score_sweep": sweep}
+            "min_score_sweep": sweep, **face_paths()}
+
+
+def face_paths() -> dict:
+    """Whole face path timings (detect + crop + classify one face in 640x480) with and without the zoom pass."""
+    return {"face_path": {name: face_path(FACE_PATH_RUNS, 20, detector_name=name)
+                          for name in ("blazeface", "blazeface-zoom")}, "face_path_environment": environment()}
 
 
 def print_tables(results: dict) -> None:
@@ -208,7 +220,12 @@ def print_tables(results: dict) -> None:
                   f"| {r['extra_boxes_per_face_frame']:.3f} | {r['false_positives_per_frame']:.3f} "
                   f"| {r['median_ms']:.2f} | {r['p90_ms']:.2f} |")
     print(f"\ndefault: {results['default']} - {results['reason']}\n")
-    print("| BlazeFace model | min_score | condition | recall@0.3 | recall@0.5 | FP / empty frame |")
+    print("| face path (640x480, one face, 1 thread) | median ms | p90 ms | frames/s |\n|---|---|---|---|")
+    for name, r in results["face_path"].items():
+        print(f"| {name} | {r['median_ms']:.2f} | {r['p90_ms']:.2f} | {r['fps']:.1f} |")
+    print()
+    print("| BlazeFace model | min_score (zoom: of the dense pass) | condition | recall@0.3 | recall@0.5 "
+          "| FP / empty frame |")
     print("|---|---|---|---|---|---|")
     for name, thresholds in results["min_score_sweep"].items():
         for t, by_condition in thresholds.items():
@@ -222,8 +239,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000, help="face frames per condition (FER2013 public_test crops)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/face"))
+    parser.add_argument("--face-path-only", action="store_true",
+                        help="re-time only the face path (the model or crop changed), keeping the detector scores")
     args = parser.parse_args()
-    results = run(args.n, args.seed)
+    if args.face_path_only:
+        results = {**json.loads((args.out / "detection.json").read_text()), **face_paths()}
+    else:
+        results = run(args.n, args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "detection.json").write_text(json.dumps(results, indent=1) + "\n")
     print_tables(results)

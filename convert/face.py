@@ -40,7 +40,7 @@ def write_manifest(model_file: Path, precision: str, temperature: float, metrics
         "labels": list(CANONICAL_LABELS),
         "input": {"shape": [1, FACE_SIZE, FACE_SIZE, 1], "dtype": "int8" if precision == "int8" else "float32",
                   "features": "grey pixels 0-255 of a square face crop"},
-        "features": {"face_size": FACE_SIZE, "crop_margin": CROP_MARGIN},
+        "features": {"face_size": FACE_SIZE, "crop_margin": CROP_MARGIN, "flip_average": True},
         "calibration": {"temperature": temperature, "fitted_on": "FER2013 public_test"},
         "training_data": [FER_LICENCE],
         "licence_note": "Trained on FER2013 (research use only): research / non-commercial use only.",

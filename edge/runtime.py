@@ -34,11 +34,15 @@ def interpreter_class(backend: str = "auto") -> tuple[str, Any]:
 class TFLiteModel:
     """A loaded .tflite model with one input and one or more outputs; quantisation handled on both sides."""
 
-    def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto") -> None:
+    def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto",
+                 input_shape: tuple[int, ...] | None = None) -> None:
+        """``input_shape`` resizes the input (a fully convolutional model run on larger images)."""
         self.backend, cls = interpreter_class(backend)
         try:
             with native_stderr_silenced():
                 self._interp = cls(model_path=str(path), num_threads=threads)
+                if input_shape is not None:
+                    self._interp.resize_tensor_input(self._interp.get_input_details()[0]["index"], list(input_shape))
                 self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: the TFLite interpreter cannot load it ({exc})") from None

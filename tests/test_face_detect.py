@@ -94,6 +94,27 @@ def test_full_range_finds_a_30px_face_in_a_640x480_frame() -> None:
     assert len(boxes) == 1 and 360 <= boxes[0].x + boxes[0].w / 2 <= 380 and 230 <= boxes[0].y + boxes[0].h / 2 <= 250
 
 
+def test_zoom_pass_finds_a_30px_face_in_a_640x480_frame() -> None:
+    boxes = make_detector("blazeface-zoom").detect(pasted_astronaut(160))  # face spans about x 355-385, y 222-256
+    assert len(boxes) == 1 and 360 <= boxes[0].x + boxes[0].w / 2 <= 380 and 230 <= boxes[0].y + boxes[0].h / 2 <= 250
+    assert make_detector("blazeface").detect(pasted_astronaut(160)) == []  # 6 px in the letterboxed 128 px input
+
+
+def test_zoom_pass_input_is_capped_and_padded_to_the_anchor_stride() -> None:
+    from edge.face.detect import zoomed
+    tensor, scale = zoomed(np.zeros((480, 640), np.uint8), 0.75)
+    assert tensor.shape == (1, 368, 480, 3) and scale == 0.75  # 360 rows padded to 368
+    tensor, scale = zoomed(np.zeros((3000, 4000), np.uint8), 0.75)
+    assert tensor.shape == (1, 368, 480, 3) and scale == 480 / 4000
+
+
+def test_blazeface_keypoints_put_the_eyes_on_the_face() -> None:
+    face = make_detector("blazeface").detect(grey(ASTRONAUT))[0]
+    (rx, ry), (lx, ly) = face.keypoints[:2]  # the subject's right eye is on the image's left
+    assert len(face.keypoints) == 6 and face.x < rx < lx < face.x + face.w
+    assert face.y < ry < face.y + face.h / 2 and abs(ry - ly) < face.h / 8
+
+
 def test_default_detector_is_the_benchmarks_choice() -> None:
     assert DEFAULT_DETECTOR == json.loads(DETECTION_RESULTS.read_text())["default"]
     assert isinstance(make_detector(), type(make_detector(DEFAULT_DETECTOR)))
@@ -140,7 +161,7 @@ def test_model_of_the_wrong_layout_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_detector_name_lists_the_choices() -> None:
-    with pytest.raises(ConfigError, match="blazeface, blazeface-full, cascade"):
+    with pytest.raises(ConfigError, match="blazeface, blazeface-zoom, blazeface-full, cascade"):
         make_detector("yolo")
 
 

@@ -66,3 +66,29 @@ def test_private_test_paths_are_not_wanted_whatever_their_folder() -> None:
         assert data._wanted(path) is None
     assert data._wanted("archive/test/happy/PublicTest_1.jpg") == ("public_test", "happy")
     assert data._wanted("archive/train/fear/Training_7.jpg") == ("train", "fear")
+
+
+def test_ferplus_training_pixels_come_from_the_train_folder_only_with_the_mapped_labels(tmp_path: Path) -> None:
+    copy, ferplus = tmp_path / "copy", tmp_path / "ferplus"
+    write_copy(copy)
+    for name, img in {"FER2013Train/fer0000000.png": face(11), "FER2013Train/fer0000001.png": face(3),
+                      "FER2013Test/fer0000002.png": face(12)}.items():
+        path = ferplus / "data" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(cv2.imencode(".png", img)[1].tobytes())
+    mirror = bare_mirror(ferplus, tmp_path / "m")
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("msambare_file,orig_label,ferplus_file,rms\nTraining_1.jpg,fear,fer0000000.png,1.8\n"
+                       "Training_2.jpg,sad,fer0000001.png,1.9\nTraining_3.jpg,angry,,12.0\n")
+    sizes = data.build(copy, tmp_path / "out", ferplus=(mirror, mapping))
+    assert sizes == {"train": 1, "public_test": 2}  # fer0000001 is PublicTest_1's pixels; Training_3 has no image
+    with np.load(tmp_path / "out" / "train.npz") as train:
+        np.testing.assert_array_equal(train["images"], face(11)[None])
+        assert train["labels"].tolist() == [data.CANONICAL_LABELS.index("fear")]
+
+
+def test_near_copies_finds_re_encoded_faces_and_nothing_else() -> None:
+    held = np.stack([face(1), face(2)])
+    noisy = np.clip(face(2).astype(int) + np.random.default_rng(0).integers(-2, 3, (48, 48)), 0, 255).astype(np.uint8)
+    found = data.near_copies(np.stack([face(3), noisy, face(1)]), held)
+    assert found.tolist() == [False, True, True]

@@ -4,10 +4,15 @@ The shared copy (``$EDGE_EMOTION_DATA/fer2013/{train,public_test}.npz``) wins wh
 otherwise ``python -m training.face.data --source DIR`` builds the same files in the cache
 from a checkout (a folder or a bare git mirror) of the public JPEG copy. Only ``train/`` files
 and ``test/PublicTest_*`` files are ever read: the PrivateTest half is the hidden test.
+
+``--ferplus MIRROR --ferplus-map CSV`` takes the training images instead from the exact original
+pixels of the FERPlus copy (bare git mirror of ``tessav/crowd-emotion``, ``data/FER2013Train/``
+only), each with the original label its Kaggle file carries (``../shared/datatools/
+fer2013_train_ferplus_map.csv``); the 150 Training rows FER+ dropped have no such image and are left out.
 """
 
 import argparse
-import hashlib
+import csv
 import re
 import subprocess
 from pathlib import Path
@@ -22,7 +27,9 @@ FER_CLASSES = {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": 
                "neutral": "neutral", "sad": "sad", "surprise": "surprise"}
 FER_LICENCE = "FER2013 train + PublicTest (research use only; ICML 2013 challenge data)"
 SPLITS = ("train", "public_test")
+NEAR_COPY_RMS = 5.0  # grey levels: the same face through two encoders (JPEG public_test vs exact PNG) stays below
 ORIGINAL_TRAIN_NAME = re.compile(r"Training_\d+\.jpg")  # copies that add augmented files name them otherwise
+FERPLUS_TRAIN_DIR = "data/FER2013Train/"  # the only FERPlus folder ever listed: FER2013Test is PrivateTest
 
 
 def fer_dir() -> Path:
@@ -88,15 +95,53 @@ def _train_key(path: str) -> tuple[str, str]:
     return parts[-2], parts[-1]
 
 
-def build(source: Path, out: Path, train_source: Path | None = None) -> dict[str, int]:
+def _ferplus_train(mirror: Path, map_csv: Path) -> list[tuple[str, bytes]]:
+    """(Kaggle-style path train/<class>/Training_*.jpg, exact PNG bytes) of every mapped FERPlus Training image."""
+    with map_csv.open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["ferplus_file"]]
+    listing = subprocess.run(["git", f"--git-dir={mirror}", "ls-tree", "HEAD", FERPLUS_TRAIN_DIR],
+                             check=True, capture_output=True, text=True).stdout.splitlines()
+    blobs = {line.split("\t", 1)[1].rsplit("/", 1)[1]: line.split()[2] for line in listing if "\t" in line}
+    missing = sorted({r["ferplus_file"] for r in rows} - blobs.keys())
+    if missing:
+        raise ValueError(f"{mirror}: {len(missing)} mapped FERPlus images missing, e.g. {missing[0]}")
+    return _read(mirror, [(f"train/{r['orig_label']}/{r['msambare_file']}", blobs[r["ferplus_file"]]) for r in rows])
+
+
+def near_copies(images: np.ndarray, held: np.ndarray, rms: float = NEAR_COPY_RMS) -> np.ndarray:
+    """Which of ``images`` [N,48,48] lie within ``rms`` grey levels (RMS) of some ``held`` image: copies to drop.
+
+    12x12 area thumbnails shortlist the pairs (4x4 block means cannot raise the RMS, up to rounding);
+    the shortlisted pairs are then checked on full pixels.
+    """
+    def thumbs(x: np.ndarray) -> np.ndarray:
+        return np.stack([cv2.resize(i, (12, 12), interpolation=cv2.INTER_AREA) for i in x]).reshape(len(x), -1)
+
+    small, small_held = thumbs(images).astype(np.float32), thumbs(held).astype(np.float32)
+    held_sq = (small_held ** 2).sum(axis=1)
+    flat, flat_held = images.reshape(len(images), -1).astype(np.float32), held.reshape(len(held), -1).astype(np.float32)
+    found = np.zeros(len(images), bool)
+    for start in range(0, len(images), 2048):
+        part = small[start:start + 2048]
+        d2 = (part ** 2).sum(axis=1)[:, None] + held_sq[None] - 2 * part @ small_held.T
+        for i, j in zip(*np.nonzero(d2 < (2 * rms) ** 2 * small.shape[1])):
+            found[start + i] |= float(np.sqrt(((flat[start + i] - flat_held[j]) ** 2).mean())) < rms
+    return found
+
+
+def build(source: Path, out: Path, train_source: Path | None = None,
+          ferplus: tuple[Path, Path] | None = None) -> dict[str, int]:
     """Decode the allowed images of ``source`` into ``out``/{train,public_test}.npz; return split sizes.
 
     ``train_source`` replaces ``source``'s training images (same file names and classes required):
     the JPEG copy DATA.md names stores its Training images heavily blurred (~785 bytes each against
     ~1,580 for its PublicTest images; Laplacian variance 6 against 2,100), which no test image is.
-    Training images pixel-identical to a public_test image are dropped.
+    ``ferplus`` (mirror, map csv) takes the training images from FERPlus's exact pixels (module docstring).
+    Training images that are copies of a public_test image (``near_copies``) are dropped.
     """
-    if train_source is None:
+    if ferplus is not None:
+        files = _read(source, _entries(source, {"public_test"})) + _ferplus_train(*ferplus)
+    elif train_source is None:
         files = _read(source, _entries(source, set(SPLITS)))
     else:
         expected = {_train_key(path) for path, _ in _entries(source, {"train"})}
@@ -110,14 +155,13 @@ def build(source: Path, out: Path, train_source: Path | None = None) -> dict[str
         img = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE)
         if img is None or img.shape != (48, 48):
             raise ValueError(f"{path}: not a 48x48 image")
-        by_split[split].append((hashlib.sha256(img.tobytes()).digest(), img,
-                                CANONICAL_LABELS.index(FER_CLASSES[cls])))
-    held = {digest for digest, _, _ in by_split["public_test"]}
-    by_split["train"] = [row for row in by_split["train"] if row[0] not in held]
+        by_split[split].append((img, CANONICAL_LABELS.index(FER_CLASSES[cls])))
+    copies = near_copies(np.stack([r[0] for r in by_split["train"]]), np.stack([r[0] for r in by_split["public_test"]]))
+    by_split["train"] = [row for row, copy in zip(by_split["train"], copies) if not copy]
     out.mkdir(parents=True, exist_ok=True)
     for split, rows in by_split.items():
-        np.savez_compressed(out / f"{split}.npz", images=np.stack([r[1] for r in rows]),
-                            labels=np.array([r[2] for r in rows], dtype=np.int64))
+        np.savez_compressed(out / f"{split}.npz", images=np.stack([r[0] for r in rows]),
+                            labels=np.array([r[1] for r in rows], dtype=np.int64))
     return {split: len(rows) for split, rows in by_split.items()}
 
 
@@ -127,9 +171,14 @@ def main() -> None:
                         help="the archive/ folder copy, or a bare git mirror containing archive/")
     parser.add_argument("--train-source", type=Path, default=None,
                         help="another copy whose (sharp) Training_*.jpg files replace --source's")
+    parser.add_argument("--ferplus", type=Path, default=None,
+                        help="bare git mirror of the FERPlus copy whose exact Training pixels replace --source's")
+    parser.add_argument("--ferplus-map", type=Path, default=SHARED_DATA.parent / "datatools" /
+                        "fer2013_train_ferplus_map.csv", help="Kaggle Training file -> FERPlus image and label")
     parser.add_argument("--out", type=Path, default=CACHE_DIR / "fer2013")
     args = parser.parse_args()
-    print(build(args.source, args.out, args.train_source))
+    ferplus = (args.ferplus, args.ferplus_map) if args.ferplus else None
+    print(build(args.source, args.out, args.train_source, ferplus))
 
 
 if __name__ == "__main__":
