@@ -69,6 +69,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def secure_broker(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
     """mosquitto with a password file and two TLS listeners: (TLS + password, TLS + password + client cert)."""
     need_mqtt()
+    if shutil.which("mosquitto_passwd") is None:
+        pytest.skip("mosquitto_passwd (mosquitto's password tool) is not installed")
     folder = tmp_path_factory.mktemp("broker")
     passwords = folder / "passwords"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwords), USER, PASSWORD], check=True, capture_output=True)
