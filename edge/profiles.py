@@ -192,7 +192,7 @@ def env_name(value: Any) -> str:
     return name
 
 
-def node_id(value: Any) -> str:
+def discovery_node(value: Any) -> str:
     """A Home Assistant discovery node id."""
     try:
         return check_node_id(text(value))
@@ -325,7 +325,7 @@ class MqttSinkConfig(_Section):
     allow_insecure: bool = setting(False, boolean)  # allow clear text to a broker that is not loopback
     outbox: int = setting(OUTBOX_LIMIT, integer(1, 1_000_000))  # events kept while the broker is away
     home_assistant: bool = setting(False, boolean)  # announce the mood as a Home Assistant sensor
-    node_id: str | None = setting(None, node_id)  # its discovery node id; none: this host's name
+    node_id: str | None = setting(None, discovery_node)  # its discovery node id; none: this host's name
 
     def validate(self) -> None:
         for key in ("ca_file", "cert_file", "key_file"):
