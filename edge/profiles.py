@@ -21,7 +21,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10 (JetPack 6): the same parser as a package
     import tomli as tomllib
 from edge.runtime import AUTO_ORDER
-from edge.sinks.mqtt import check_topic
+from edge.sinks.home_assistant import check_node_id
+from edge.sinks.mqtt import OUTBOX_LIMIT, check_topic, check_transport
 
 PROFILES_ENV = "EDGE_EMOTION_PROFILES"
 REPO_PROFILES = Path(__file__).resolve().parents[1] / "firmware_configs"
@@ -178,6 +179,27 @@ def publish_topic(value: Any) -> str:
         raise _Invalid(str(exc)) from None
 
 
+def file_path(value: Any) -> Path:
+    """A file's path (a certificate, a password file), read when the sink starts."""
+    return _file_path(text(value))
+
+
+def env_name(value: Any) -> str:
+    """An environment variable's name (letters, digits and _, not starting with a digit)."""
+    name = text(value)
+    if not (name.replace("_", "a").isalnum() and name.isascii() and not name[0].isdigit()):
+        raise _Invalid(f"expected an environment variable name, got {_show(name)}")
+    return name
+
+
+def discovery_node(value: Any) -> str:
+    """A Home Assistant discovery node id."""
+    try:
+        return check_node_id(text(value))
+    except ConfigError as exc:
+        raise _Invalid(str(exc)) from None
+
+
 def setting(default: Any, check: Check) -> Any:
     """A profile field: its default and the check a value from a file must pass."""
     return field(default=default, metadata={"check": check})
@@ -286,12 +308,42 @@ class JsonlSinkConfig(_Section):
 
 @dataclass(frozen=True)
 class MqttSinkConfig(_Section):
-    """JSON events published to an MQTT broker."""
+    """JSON events published to an MQTT broker: TLS and a login for anything but loopback, a bounded outbox
+    while the broker is away, optionally announced to Home Assistant as a mood sensor."""
 
     host: str = setting("localhost", text)
     port: int = setting(1883, integer(1, 65535))
     topic: str = setting("edge-emotion/events", publish_topic)
     qos: int = setting(1, integer(0, 2))
+    tls: bool = setting(False, boolean)
+    ca_file: Path | None = setting(None, file_path)  # CA certificates to trust; none: the system's
+    cert_file: Path | None = setting(None, file_path)  # client certificate (PEM), when the broker asks for one
+    key_file: Path | None = setting(None, file_path)  # its private key, unless cert_file holds it
+    username: str | None = setting(None, text)
+    password_file: Path | None = setting(None, file_path)  # the password is this file's first line
+    password_env: str | None = setting(None, env_name)  # or this environment variable's value
+    allow_insecure: bool = setting(False, boolean)  # allow clear text to a broker that is not loopback
+    outbox: int = setting(OUTBOX_LIMIT, integer(1, 1_000_000))  # events kept while the broker is away
+    home_assistant: bool = setting(False, boolean)  # announce the mood as a Home Assistant sensor
+    node_id: str | None = setting(None, discovery_node)  # its discovery node id; none: this host's name
+
+    def validate(self) -> None:
+        for key in ("ca_file", "cert_file", "key_file"):
+            if getattr(self, key) is not None and not self.tls:
+                raise _Invalid("needs tls = true", key)
+        if self.key_file is not None and self.cert_file is None:
+            raise _Invalid("needs cert_file (the client certificate it belongs to)", "key_file")
+        if self.password_file is not None and self.password_env is not None:
+            raise _Invalid("give the password either in password_file or in password_env, not both", "password_env")
+        for key in ("password_file", "password_env"):
+            if getattr(self, key) is not None and self.username is None:
+                raise _Invalid("needs username", key)
+        if self.node_id is not None and not self.home_assistant:
+            raise _Invalid("needs home_assistant = true", "node_id")
+        try:
+            check_transport(self.host, self.tls, self.allow_insecure)
+        except ConfigError as exc:
+            raise _Invalid(str(exc)) from None
 
 
 SinkConfig = JsonlSinkConfig | MqttSinkConfig

@@ -65,12 +65,25 @@ def test_relative_paths_count_from_the_profile_folder(tmp_path: Path, monkeypatc
     (tmp_path / "clips" / "drive.mp4").write_bytes(b"")
     path = write(tmp_path, '[camera]\nenabled = true\nsource = "clips/drive.mp4"\n'
                            '[[sinks]]\ntype = "jsonl"\npath = "out/events.jsonl"\n'
-                           '[[sinks]]\ntype = "mqtt"\nhost = "broker.local"\n', "car.toml")
+                           '[[sinks]]\ntype = "mqtt"\nhost = "broker.local"\ntls = true\nca_file = "certs/ca.pem"\n',
+                  "car.toml")
     monkeypatch.chdir(tmp_path / "clips")
     profile = load_profile(str(path))
     assert profile.camera.source == tmp_path / "clips" / "drive.mp4"
     assert profile.sinks == (JsonlSinkConfig(path=tmp_path / "out" / "events.jsonl"),
-                             MqttSinkConfig(host="broker.local"))
+                             MqttSinkConfig(host="broker.local", tls=True, ca_file=tmp_path / "certs" / "ca.pem"))
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.8.9.1", "::1"])
+def test_clear_text_mqtt_to_loopback_needs_no_tls(tmp_path: Path, host: str) -> None:
+    profile = load_profile(str(write(tmp_path, f'[[sinks]]\ntype = "mqtt"\nhost = "{host}"\n', "local.toml")))
+    assert profile.sinks == (MqttSinkConfig(host=host),)
+
+
+def test_allow_insecure_admits_clear_text_to_another_host(tmp_path: Path) -> None:
+    profile = load_profile(str(write(tmp_path, '[[sinks]]\ntype = "mqtt"\nhost = "broker.lan"\n'
+                                               'allow_insecure = true\n', "lab.toml")))
+    assert profile.sinks == (MqttSinkConfig(host="broker.lan", allow_insecure=True),)
 
 
 def test_camera_driver_names_are_not_paths(tmp_path: Path) -> None:
@@ -124,10 +137,26 @@ BAD = [
     ('[[sinks]]\ntype = "jsonl"\n[[sinks]]\ntype = "mqtt"\nqos = 3\n', "sinks[1].qos: expected 0..2, got 3"),
     ('[[sinks]]\ntype = "mqtt"\nport = 0\n', "sinks[0].port: expected 1..65535, got 0"),
     ('[[sinks]]\ntype = "mqtt"\ntopic = "cars/+/emotion"\n', "sinks[0].topic: mqtt topic 'cars/+/emotion': publish"),
+    ('[[sinks]]\ntype = "mqtt"\nusername = "car"\npassword_env = "1PASS"\n',
+     "sinks[0].password_env: expected an environment variable name, got '1PASS'"),
+    ('[[sinks]]\ntype = "mqtt"\nhome_assistant = true\nnode_id = "car 1"\n',
+     "sinks[0].node_id: home assistant node id 'car 1': use only letters, digits, _ and -"),
+    ('[[sinks]]\ntype = "mqtt"\noutbox = 0\n', "sinks[0].outbox: expected 1..1000000, got 0"),
     # settings that contradict each other
     ("[fusion]\nwindow_s = 1.0\nhop_s = 2.0\n", "fusion.hop_s: must be <= fusion.window_s (1), got 2"),
     ("[audio]\nmin_utterance_s = 5\nmax_utterance_s = 4\n", "audio.min_utterance_s: must be less than"),
     ("[models]\nspeech = false\n", "models: every modality is disabled"),
+    ('[[sinks]]\ntype = "mqtt"\nca_file = "ca.pem"\n', "sinks[0].ca_file: needs tls = true"),
+    ('[[sinks]]\ntype = "mqtt"\ntls = true\nkey_file = "k.pem"\n', "sinks[0].key_file: needs cert_file"),
+    ('[[sinks]]\ntype = "mqtt"\npassword_file = "pw"\n', "sinks[0].password_file: needs username"),
+    ('[[sinks]]\ntype = "mqtt"\nusername = "u"\npassword_file = "pw"\npassword_env = "PW"\n',
+     "sinks[0].password_env: give the password either in password_file or in password_env, not both"),
+    ('[[sinks]]\ntype = "mqtt"\nnode_id = "car1"\n', "sinks[0].node_id: needs home_assistant = true"),
+    # mood events are personal data: no clear text beyond this machine unless the profile says so
+    ('[[sinks]]\ntype = "mqtt"\nhost = "broker.lan"\n',
+     "sinks[0]: mqtt broker 'broker.lan' is not loopback and tls is off: mood events would travel in clear text; "
+     "set tls = true (with ca_file), or allow_insecure = true to accept that"),
+    ('[[sinks]]\ntype = "mqtt"\nhost = "10.0.0.7"\nallow_insecure = false\n', "sinks[0]: mqtt broker '10.0.0.7' is not"),
     # sinks
     ('[[sinks]]\ntype = "kafka"\n', "sinks[0].type: expected one of 'jsonl', 'mqtt', got 'kafka'"),
     ('[[sinks]]\ntype = "callback"\n',
@@ -147,3 +176,15 @@ def test_bad_values_name_the_file_and_dotted_key(tmp_path: Path, body: str, mess
         load_profile(str(write(tmp_path, body)))
     assert str(err.value).startswith(f"bad.toml: {message}")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_profiles_commented_mqtt_example_validates_once_uncommented(tmp_path: Path, name: str) -> None:
+    lines = (REPO / "firmware_configs" / f"{name}.toml").read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [[sinks]]")
+    example = "\n".join(line.removeprefix("# ") for line in lines[start:] if line.startswith("# "))
+    profile = load_profile(str(write(tmp_path, example + "\n", f"{name}.toml")))
+    assert profile.sinks == (MqttSinkConfig(host="broker.lan", port=8883, topic=f"edge-emotion/{name}/events", tls=True,
+                                            ca_file=Path("/etc/edge-emotion/mqtt-ca.pem"), username=name,
+                                            password_file=Path("/etc/edge-emotion/mqtt.password"),
+                                            home_assistant=True),)
