@@ -7,16 +7,16 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, TextIO
+from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 
 from edge import __version__
-from edge.analysis import analyze_audio
+from edge.analysis import analyze_audio, analyze_stream, with_overall
 from edge.asr.sphinx import Transcriber
 from edge.asr.spotting import ENGINES
 from edge.asr.words import Recognizer, Transcript
-from edge.audio.decode import load_audio
+from edge.audio.decode import audio_blocks, load_audio
 from edge.audio.microphone import Microphone
 from edge.audio.vad import Utterance, UtteranceSegmenter, make_vad
 from edge.errors import ConfigError, EdgeEmotionError
@@ -112,10 +112,28 @@ def analyze_text(args: argparse.Namespace) -> int:
     return failed
 
 
-def _transcription(recognizer: Recognizer, text_model: TextEmotionModel, audio: np.ndarray) -> dict:
-    """``transcript`` and the text model's result on it (``text``: null when nothing was recognised)."""
+def _transcription(recognizer: Recognizer, text_model: TextEmotionModel,
+                   audio: np.ndarray) -> tuple[str, Prediction | None]:
+    """What ``recognizer`` heard in one utterance, and the text model's result on it (None: nothing heard)."""
     heard = Transcript.of(recognizer.recognize(audio))
-    return {"transcript": heard.text, "text": text_model.predict(heard.text).to_json() if heard.text else None}
+    return heard.text, text_model.predict(heard.text) if heard.text else None
+
+
+def _text_fields(transcript: str, text: Prediction | None) -> dict:
+    """The ``transcript`` and ``text`` fields (``text``: null when nothing was recognised)."""
+    return {"transcript": transcript, "text": text.to_json() if text else None}
+
+
+def _recording_text(heard: list[tuple[float, str, Prediction | None]], labels: tuple[str, ...]) -> dict:
+    """A recording's text fields from its utterances' (seconds, transcript, text result): the transcripts
+    joined, and the duration-weighted mean of the text scores of the utterances where words were heard."""
+    scored = [(seconds, text) for seconds, _, text in heard if text is not None]
+    mean = None
+    if scored:
+        weights = np.array([seconds for seconds, _ in scored])
+        probs = np.array([[text.scores[lab] for lab in labels] for _, text in scored])
+        mean = Prediction.from_probs(weights @ probs / weights.sum(), labels)
+    return _text_fields(" ".join(words for _, words, _ in heard if words), mean)
 
 
 def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
@@ -125,7 +143,7 @@ def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
     return lambda path: analyze_faces(load_grey_image(path), model, detector).to_json()
 
 
-AudioOutcome = tuple[Prediction, dict, list[tuple[dict, Prediction]]]
+AudioLine = tuple[dict, Prediction, dict]  # a result line: its record fields, prediction and extra fields
 
 
 def _speaker(model: SpeechEmotionModel, args: argparse.Namespace, adapt: bool,
@@ -137,22 +155,27 @@ def _speaker(model: SpeechEmotionModel, args: argparse.Namespace, adapt: bool,
     return model.session(start=start, reset_after_s=reset_after_s)
 
 
-def _audio_analyser(args: argparse.Namespace) -> Callable[[str], AudioOutcome]:
-    """Audio path -> (whole-file prediction, extra fields, [(segment record, prediction)]); --transcribe's
-    transcript and text result are the extra fields. With --adapt the files are one speaker's session,
-    in order: each result uses only that file and the ones before it."""
+def _audio_analyser(args: argparse.Namespace) -> Callable[[str], Iterator[AudioLine]]:
+    """Audio path -> its result lines as they are ready, streamed from the decoder: one per utterance with
+    --segments, then the whole file's. --transcribe transcribes each utterance (never the silences) and adds
+    ``transcript`` and ``text`` to each line. With --adapt the files are one speaker's session, in order:
+    each result uses only that file and the ones before it."""
     model = _load_model(args)
     vad = make_vad(args.vad)
     transcribe = (Transcriber.load(), _load_text_model(args)) if args.transcribe else None
     speaker = _speaker(model, args, args.adapt)
 
-    def analyse(path: str) -> AudioOutcome:
-        audio = load_audio(path)
-        result = analyze_audio(model, audio, vad, speaker)
-        extra = _transcription(*transcribe, audio) if transcribe else {}
-        segments = [({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
-                    for k, (utt, pred) in enumerate(result.segments)] if args.segments else []
-        return result.overall, extra, segments
+    def analyse(path: str) -> Iterator[AudioLine]:
+        heard: list[tuple[float, str, Prediction | None]] = []
+        for k, (utt, prediction) in enumerate(with_overall(analyze_stream(model, audio_blocks(path), vad, speaker))):
+            if utt is None:
+                yield {}, prediction, _recording_text(heard, transcribe[1].labels) if transcribe else {}
+                return
+            if transcribe:
+                heard.append((utt.end - utt.start, *_transcription(*transcribe, utt.audio)))
+            if args.segments:
+                yield ({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, prediction,
+                       _text_fields(*heard[-1][1:]) if transcribe else {})
 
     return analyse
 
@@ -167,7 +190,7 @@ def _print_face(path: str, fields: dict, as_json: bool) -> None:
 
 def analyze_paths(args: argparse.Namespace) -> int:
     """Analyse each file in order, images by the face model and the rest as audio (each model loaded
-    on first need); one result line each (plus segments); returns how many failed. A modality whose
+    on first need); one result line each (after its segment lines); returns how many failed. A modality whose
     model cannot load skips its inputs and its error is raised once the others are done."""
     analysers: dict[str, Callable | EdgeEmotionError] = {}
     failed = 0
@@ -182,18 +205,15 @@ def analyze_paths(args: argparse.Namespace) -> int:
         if isinstance(analyser, EdgeEmotionError):
             continue
         try:
-            outcome = analyser(path)
+            if kind == "face":
+                _print_face(path, analyser(path), args.json)
+                continue
+            for record, prediction, extra in analyser(path):  # a file corrupt part-way keeps the lines before
+                _emit(sys.stdout, args.json, {"input": path, "modality": "speech", **record}, prediction,
+                      extra=extra or None)
         except EdgeEmotionError as exc:
             _input_error(path, exc)
             failed += 1
-            continue
-        if kind == "face":
-            _print_face(path, outcome, args.json)
-            continue
-        prediction, extra, segments = outcome
-        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, prediction, extra=extra or None)
-        for record, pred in segments:
-            _emit(sys.stdout, args.json, {"input": path, "modality": "speech", **record}, pred)
     broken = [exc for exc in analysers.values() if isinstance(exc, EdgeEmotionError)]
     if broken:  # reported once, after every input the other modality could analyse
         raise broken[0]

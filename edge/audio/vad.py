@@ -107,9 +107,11 @@ class UtteranceSegmenter:
                 yield done
 
     def flush(self) -> Iterator[Utterance]:
-        """End of stream: emit the utterance in progress, if long enough."""
+        """End of stream: emit the utterance in progress, if long enough, with up to ``preroll_ms`` of the
+        non-speech after its last speech frame, as an utterance closed by the hangover keeps (a soft final
+        consonant, such as the s of "surprise", often falls below the speech threshold)."""
         if self._start is not None:
-            done = self._close(trailing_silence=self._silence)
+            done = self._close(trailing_silence=max(0, self._silence - self.preroll))
             if done is not None:
                 yield done
 
