@@ -332,6 +332,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         profile = replace(base, models=replace(base.models, face=args.precision),
                           runtime=replace(base.runtime, threads=args.threads, backend=args.backend))
         faces = face_track(profile, camera=args.camera, on_frame=_face_event_printer(args.json))
+    transcribe = (Transcriber.load(), _load_text_model(args)) if args.transcribe else None
     mic = Microphone(device=args.device)
     if faces is not None:
         faces.start()
@@ -340,7 +341,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
                                    reconnect_s=RECONNECT_S if args.reconnect else None):
             _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
                                           "start": round(utt.start, 3), "end": round(utt.end, 3)},
-                  _live_prediction(model, utt, speaker))
+                  _live_prediction(model, utt, speaker),
+                  extra=_text_fields(*_transcription(*transcribe, utt.audio)) if transcribe else None)
     finally:
         if faces is not None:
             faces.stop()
@@ -444,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="forget the adapted voice after this many seconds of silence (default 120)")
     listen.add_argument("--speaker", type=Path, default=None, metavar="FILE",
                         help="start adapting from this enrolment file (profiles: audio.speaker)")
+    listen.add_argument("--transcribe", action="store_true",
+                        help="add each utterance's transcript (pocketsphinx, the asr extra) and the text model's "
+                             "result on it (profiles do when models.text is set)")
     listen.set_defaults(func=cmd_listen)
 
     enroll = sub.add_parser("enroll", parents=[common], help="store a speaker's voice statistics for adaptation",

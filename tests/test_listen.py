@@ -100,3 +100,21 @@ def test_a_profile_keyword_list_adds_the_words_spotted_in_each_utterance(tmp_pat
     assert stop["word"] == "stop" and stop["score"] >= 0.2  # the keyword network: times are its 1 s windows
     assert 0 <= stop["start"] < stop["end"] <= events[0]["t_end"] - events[0]["t_start"] + 1e-3
     assert events[1]["keywords"] == []
+
+
+def test_listen_transcribes_each_utterance(tmp_path: Path) -> None:
+    pytest.importorskip("pocketsphinx", reason="pocketsphinx (the asr extra) is not installed")
+    said = ["that was a wonderful surprise", "i love you so much"]
+    parts = [sf.read(speak(s, tmp_path / f"{k}.wav"), dtype="float32")[0] for k, s in enumerate(said)]
+    gap = np.zeros(2 * 16000, np.float32)
+    audio = np.concatenate([gap, parts[0], gap, parts[1], gap])
+    proc = run_cli("listen", "--json", "--transcribe", "--duration", f"{audio.size / 16000 + 1:.1f}",
+                   env=virtual_microphone(tmp_path, audio), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(events) == 2
+    for event in events:  # one transcript per utterance (pocketsphinx's words shift with 1-LSB changes of its input)
+        assert event["transcript"] and event["text"]["label"] == max(event["text"]["scores"],
+                                                                      key=event["text"]["scores"].get)
+    heard = [event["transcript"].split() for event in events]
+    assert np.mean([w in h for h, s in zip(heard, said) for w in s.split()]) >= 0.5, heard
