@@ -107,7 +107,7 @@ PITCH_WINDOW_S = 0.05
 PITCH_RANGE_HZ = (60.0, 450.0)
 VOICED_STRENGTH = 0.45
 OCTAVE_TOLERANCE = 0.9
-PITCH_BLOCK_FRAMES = 1000
+PITCH_BLOCK_FRAMES = 50  # frames per FFT block: keeps the transient buffers near 2 MB (1000 frames: ~40 MB)
 
 
 def pitch_track(audio: np.ndarray, frames: int, contract: FeatureContract = CONTRACT) -> np.ndarray:

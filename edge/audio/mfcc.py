@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-BLOCK_FRAMES = 2000  # frames transformed at a time: bounds the FFT buffers on long input (20 s of 10 ms frames)
+BLOCK_FRAMES = 100  # frames transformed at a time: keeps the FFT buffers near 1 MB whatever the input length
 
 
 @dataclass(frozen=True)
