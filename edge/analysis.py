@@ -10,7 +10,7 @@ from edge.audio.decode import SAMPLE_RATE
 from edge.audio.features import CONTRACT, frame_energy_db
 from edge.audio.vad import FrameVad, Utterance, UtteranceSegmenter
 from edge.errors import AudioError
-from edge.result import Prediction
+from edge.result import Prediction, WeightedMean
 from edge.speech import SpeakerSession, SpeechEmotionModel
 
 SILENCE_DBFS = -60.0
@@ -76,17 +76,16 @@ def analyze_stream(model: SpeechEmotionModel, blocks: Iterable[np.ndarray], vad:
     second one comes, so a lone one is scored after the whole signal, as the session expects."""
     segmenter, level, whole = UtteranceSegmenter(vad), PeakLevel(), WholeSignal()
     held: list[Utterance] = []  # the first utterance, until a second one shows that the file has several
-    weights, probs = [], []
+    mean = WeightedMean(model.labels)  # of the utterances' scores, by duration
 
     def scored(utt: Utterance) -> tuple[Utterance, Prediction]:
         prediction = model.predict(utt.audio, speaker)
-        weights.append(utt.end - utt.start)
-        probs.append([prediction.scores[lab] for lab in model.labels])
+        mean.add(utt.end - utt.start, prediction)
         return utt, prediction
 
     def closed(found: Iterable[Utterance]) -> Iterable[tuple[Utterance, Prediction]]:
         for utt in found:
-            if not weights and not held:
+            if not mean.weight and not held:
                 held.append(utt)
                 continue
             if held:
@@ -100,8 +99,8 @@ def analyze_stream(model: SpeechEmotionModel, blocks: Iterable[np.ndarray], vad:
     yield from closed(segmenter.flush())
     if level.db < SILENCE_DBFS:
         raise AudioError(f"no speech: the recording is silent (every frame below {SILENCE_DBFS:.0f} dBFS)")
-    if weights:
-        return Prediction.from_probs(np.asarray(weights) @ np.asarray(probs) / sum(weights), model.labels)
+    if mean.weight:
+        return mean.mean()
     audio = whole.audio
     if audio is None and not held:
         raise AudioError(f"no speech: the voice activity detector found no utterance in {whole.seconds:.1f} s")

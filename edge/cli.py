@@ -9,13 +9,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
-import numpy as np
 
 from edge import __version__
 from edge.analysis import analyze_audio, analyze_stream, with_overall
 from edge.asr.sphinx import Transcriber
 from edge.asr.spotting import ENGINES
-from edge.asr.words import Recognizer, Transcript
+from edge.asr.transcribed import RecordingText, text_fields, transcribed
 from edge.audio.decode import audio_blocks, load_audio
 from edge.audio.microphone import Microphone
 from edge.audio.vad import Utterance, UtteranceSegmenter, make_vad
@@ -112,30 +111,6 @@ def analyze_text(args: argparse.Namespace) -> int:
     return failed
 
 
-def _transcription(recognizer: Recognizer, text_model: TextEmotionModel,
-                   audio: np.ndarray) -> tuple[str, Prediction | None]:
-    """What ``recognizer`` heard in one utterance, and the text model's result on it (None: nothing heard)."""
-    heard = Transcript.of(recognizer.recognize(audio))
-    return heard.text, text_model.predict(heard.text) if heard.text else None
-
-
-def _text_fields(transcript: str, text: Prediction | None) -> dict:
-    """The ``transcript`` and ``text`` fields (``text``: null when nothing was recognised)."""
-    return {"transcript": transcript, "text": text.to_json() if text else None}
-
-
-def _recording_text(heard: list[tuple[float, str, Prediction | None]], labels: tuple[str, ...]) -> dict:
-    """A recording's text fields from its utterances' (seconds, transcript, text result): the transcripts
-    joined, and the duration-weighted mean of the text scores of the utterances where words were heard."""
-    scored = [(seconds, text) for seconds, _, text in heard if text is not None]
-    mean = None
-    if scored:
-        weights = np.array([seconds for seconds, _ in scored])
-        probs = np.array([[text.scores[lab] for lab in labels] for _, text in scored])
-        mean = Prediction.from_probs(weights @ probs / weights.sum(), labels)
-    return _text_fields(" ".join(words for _, words, _ in heard if words), mean)
-
-
 def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
     """Image path -> the face contract fields (label, scores, faces); detection skipped with --face-crop."""
     model = _load_face_model(args)
@@ -166,16 +141,17 @@ def _audio_analyser(args: argparse.Namespace) -> Callable[[str], Iterator[AudioL
     speaker = _speaker(model, args, args.adapt)
 
     def analyse(path: str) -> Iterator[AudioLine]:
-        heard: list[tuple[float, str, Prediction | None]] = []
+        text = RecordingText(transcribe[1].labels) if transcribe else None
         for k, (utt, prediction) in enumerate(with_overall(analyze_stream(model, audio_blocks(path), vad, speaker))):
             if utt is None:
-                yield {}, prediction, _recording_text(heard, transcribe[1].labels) if transcribe else {}
+                yield {}, prediction, text.fields() if text else {}
                 return
-            if transcribe:
-                heard.append((utt.end - utt.start, *_transcription(*transcribe, utt.audio)))
+            heard = transcribed(*transcribe, utt.audio) if transcribe else None
+            if text is not None:
+                text.add(utt.end - utt.start, *heard)
             if args.segments:
                 yield ({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, prediction,
-                       _text_fields(*heard[-1][1:]) if transcribe else {})
+                       text_fields(*heard) if heard else {})
 
     return analyse
 
@@ -342,7 +318,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
             _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
                                           "start": round(utt.start, 3), "end": round(utt.end, 3)},
                   _live_prediction(model, utt, speaker),
-                  extra=_text_fields(*_transcription(*transcribe, utt.audio)) if transcribe else None)
+                  extra=text_fields(*transcribed(*transcribe, utt.audio)) if transcribe else None)
     finally:
         if faces is not None:
             faces.stop()

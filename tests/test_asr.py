@@ -184,3 +184,17 @@ def test_each_utterance_is_transcribed_and_the_file_joins_them(tmp_path: Path) -
     plain = run_cli("analyze", "--json", "--segments", str(path))  # transcription changes no speech result
     assert [{k: r[k] for k in ("label", "scores")} for r in map(json.loads, plain.stdout.splitlines())] == [
         {k: r[k] for k in ("label", "scores")} for r in (*segments, whole)]
+
+
+@needs_pocketsphinx
+def test_each_search_setting_transcribes_and_an_unknown_one_is_named(tmp_path: Path) -> None:
+    from edge.asr.sphinx import SEARCHES, Transcriber
+    from edge.audio.decode import load_audio
+    from edge.errors import ConfigError
+
+    audio = load_audio(spoken("i love you so much", tmp_path))
+    for search in SEARCHES:
+        heard = [w.word for w in Transcriber.load(search=search).recognize(audio)]
+        assert np.mean([w in heard for w in "i love you so much".split()]) >= 0.6, (search, heard)
+    with pytest.raises(ConfigError, match="unknown transcription search 'fastest'; choose one of accurate, "):
+        Transcriber.load(search="fastest")
