@@ -35,7 +35,8 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False)  # beyond full scale: clipped, as by a converter
 
 
-def _to_16k(audio: np.ndarray) -> np.ndarray:
+def _full_scale(audio: np.ndarray) -> np.ndarray:
+    """Resampled samples back in [-1, 1] as float32 (the filter can overshoot a clipped input)."""
     return np.clip(audio, -1.0, 1.0).astype(np.float32)
 
 
@@ -43,7 +44,7 @@ def to_mono_16k(samples: np.ndarray, rate: int) -> np.ndarray:
     """Mix ``samples`` (frames[, channels]) to mono and resample to 16 kHz float32 in [-1, 1]."""
     _check_rate(rate)
     audio = to_mono(samples)
-    return audio if rate == SAMPLE_RATE else _to_16k(resample(audio, rate, SAMPLE_RATE))
+    return audio if rate == SAMPLE_RATE else _full_scale(resample(audio, rate, SAMPLE_RATE))
 
 
 def _open(path: Path) -> sf.SoundFile:
@@ -102,13 +103,13 @@ def audio_blocks(path: str | Path) -> Iterator[np.ndarray]:
             except AudioError as exc:
                 raise AudioError(f"{path}: {exc} (at {done / f.samplerate:.2f} s)") from None
             done += chunk.shape[0]
-            block = mono if resampler is None else _to_16k(resampler.push(mono))
+            block = mono if resampler is None else _full_scale(resampler.push(mono))
             produced += block.size
             yield block
         if done == 0:
             raise AudioError(f"{path}: contains no audio samples")
         if resampler is not None:
-            tail = _to_16k(resampler.flush())
+            tail = _full_scale(resampler.flush())
             produced += tail.size
             yield tail
     if produced < MIN_SECONDS * SAMPLE_RATE:
