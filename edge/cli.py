@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
-
 from edge import __version__
 from edge.analysis import analyze_audio, analyze_stream, with_overall
 from edge.asr.sphinx import Transcriber
@@ -166,8 +165,8 @@ def _print_face(path: str, fields: dict, as_json: bool) -> None:
 
 def analyze_paths(args: argparse.Namespace) -> int:
     """Analyse each file in order, images by the face model and the rest as audio (each model loaded
-    on first need); one result line each (after its segment lines); returns how many failed. A modality whose
-    model cannot load skips its inputs and its error is raised once the others are done."""
+    on first need); one result line each (after its segment lines); returns how many failed. A modality
+    whose model cannot load skips its inputs and its error is raised once the others are done."""
     analysers: dict[str, Callable | EdgeEmotionError] = {}
     failed = 0
     for path in args.paths:

@@ -15,7 +15,7 @@ SAMPLE_RATE = 16000
 MIN_SECONDS = 0.1
 # a header's rate is untrusted: 1 Hz makes a 16 KB file 128 M samples, 2**31 Hz a 320 GB resampling filter
 RATE_RANGE = (4000, 384000)
-READ_SAMPLES = 1 << 20  # at most per read: files are read until their data ends, never sized by the header's frame count
+READ_SAMPLES = 1 << 20  # at most per read: files are read until their data ends, never sized by their header
 READ_SECONDS = 1.0  # per read: the resolution of the time a file found corrupt part-way is reported at
 READ_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError)  # what libsndfile raises on bad data
 
