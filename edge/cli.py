@@ -7,13 +7,14 @@ import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, TextIO
+from typing import Callable, Iterable, Iterator, Sequence, TextIO
 
 from edge import __version__
-from edge.analysis import analyze_audio, transcript_emotion
+from edge.analysis import analyze_audio, analyze_stream, with_overall
 from edge.asr.sphinx import Transcriber
 from edge.asr.spotting import ENGINES
-from edge.audio.decode import load_audio
+from edge.asr.transcribed import RecordingText, text_fields, transcribed
+from edge.audio.decode import audio_blocks, load_audio
 from edge.audio.microphone import Microphone
 from edge.audio.vad import Utterance, UtteranceSegmenter, make_vad
 from edge.errors import ConfigError, EdgeEmotionError
@@ -116,7 +117,7 @@ def _face_analyser(args: argparse.Namespace) -> Callable[[str], dict]:
     return lambda path: analyze_faces(load_grey_image(path), model, detector).to_json()
 
 
-AudioOutcome = tuple[Prediction, dict, list[tuple[dict, Prediction]]]
+AudioLine = tuple[dict, Prediction, dict]  # a result line: its record fields, prediction and extra fields
 
 
 def _speaker(model: SpeechEmotionModel, args: argparse.Namespace, adapt: bool,
@@ -128,22 +129,28 @@ def _speaker(model: SpeechEmotionModel, args: argparse.Namespace, adapt: bool,
     return model.session(start=start, reset_after_s=reset_after_s)
 
 
-def _audio_analyser(args: argparse.Namespace) -> Callable[[str], AudioOutcome]:
-    """Audio path -> (whole-file prediction, extra fields, [(segment record, prediction)]); --transcribe's
-    transcript and text result are the extra fields. With --adapt the files are one speaker's session,
-    in order: each result uses only that file and the ones before it."""
+def _audio_analyser(args: argparse.Namespace) -> Callable[[str], Iterator[AudioLine]]:
+    """Audio path -> its result lines as they are ready, streamed from the decoder: one per utterance with
+    --segments, then the whole file's. --transcribe transcribes each utterance (never the silences) and adds
+    ``transcript`` and ``text`` to each line. With --adapt the files are one speaker's session, in order:
+    each result uses only that file and the ones before it."""
     model = _load_model(args)
     vad = make_vad(args.vad)
     transcribe = (Transcriber.load(), _load_text_model(args)) if args.transcribe else None
     speaker = _speaker(model, args, args.adapt)
 
-    def analyse(path: str) -> AudioOutcome:
-        audio = load_audio(path)
-        result = analyze_audio(model, audio, vad, speaker)
-        extra = transcript_emotion(*transcribe, audio).to_json() if transcribe else {}
-        segments = [({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, pred)
-                    for k, (utt, pred) in enumerate(result.segments)] if args.segments else []
-        return result.overall, extra, segments
+    def analyse(path: str) -> Iterator[AudioLine]:
+        text = RecordingText(transcribe[1].labels) if transcribe else None
+        for k, (utt, prediction) in enumerate(with_overall(analyze_stream(model, audio_blocks(path), vad, speaker))):
+            if utt is None:
+                yield {}, prediction, text.fields() if text else {}
+                return
+            heard = transcribed(*transcribe, utt.audio) if transcribe else None
+            if text is not None:
+                text.add(utt.end - utt.start, *heard)
+            if args.segments:
+                yield ({"segment": k, "start": round(utt.start, 3), "end": round(utt.end, 3)}, prediction,
+                       text_fields(*heard) if heard else {})
 
     return analyse
 
@@ -158,8 +165,8 @@ def _print_face(path: str, fields: dict, as_json: bool) -> None:
 
 def analyze_paths(args: argparse.Namespace) -> int:
     """Analyse each file in order, images by the face model and the rest as audio (each model loaded
-    on first need); one result line each (plus segments); returns how many failed. A modality whose
-    model cannot load skips its inputs and its error is raised once the others are done."""
+    on first need); one result line each (after its segment lines); returns how many failed. A modality
+    whose model cannot load skips its inputs and its error is raised once the others are done."""
     analysers: dict[str, Callable | EdgeEmotionError] = {}
     failed = 0
     for path in args.paths:
@@ -173,18 +180,15 @@ def analyze_paths(args: argparse.Namespace) -> int:
         if isinstance(analyser, EdgeEmotionError):
             continue
         try:
-            outcome = analyser(path)
+            if kind == "face":
+                _print_face(path, analyser(path), args.json)
+                continue
+            for record, prediction, extra in analyser(path):  # a file corrupt part-way keeps the lines before
+                _emit(sys.stdout, args.json, {"input": path, "modality": "speech", **record}, prediction,
+                      extra=extra or None)
         except EdgeEmotionError as exc:
             _input_error(path, exc)
             failed += 1
-            continue
-        if kind == "face":
-            _print_face(path, outcome, args.json)
-            continue
-        prediction, extra, segments = outcome
-        _emit(sys.stdout, args.json, {"input": path, "modality": "speech"}, prediction, extra=extra or None)
-        for record, pred in segments:
-            _emit(sys.stdout, args.json, {"input": path, "modality": "speech", **record}, pred)
     broken = [exc for exc in analysers.values() if isinstance(exc, EdgeEmotionError)]
     if broken:  # reported once, after every input the other modality could analyse
         raise broken[0]
@@ -293,6 +297,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         profile = replace(base, models=replace(base.models, face=args.precision),
                           runtime=replace(base.runtime, threads=args.threads, backend=args.backend))
         faces = face_track(profile, camera=args.camera, on_frame=_face_event_printer(args.json))
+    transcribe = (Transcriber.load(), _load_text_model(args)) if args.transcribe else None
     mic = Microphone(device=args.device)
     if faces is not None:
         faces.start()
@@ -301,7 +306,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
                                    reconnect_s=RECONNECT_S if args.reconnect else None):
             _emit(sys.stdout, args.json, {"input": "microphone", "modality": "speech",
                                           "start": round(utt.start, 3), "end": round(utt.end, 3)},
-                  _live_prediction(model, utt, speaker))
+                  _live_prediction(model, utt, speaker),
+                  extra=text_fields(*transcribed(*transcribe, utt.audio)) if transcribe else None)
     finally:
         if faces is not None:
             faces.stop()
@@ -405,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="forget the adapted voice after this many seconds of silence (default 120)")
     listen.add_argument("--speaker", type=Path, default=None, metavar="FILE",
                         help="start adapting from this enrolment file (profiles: audio.speaker)")
+    listen.add_argument("--transcribe", action="store_true",
+                        help="add each utterance's transcript (pocketsphinx, the asr extra) and the text model's "
+                             "result on it (profiles do when models.text is set)")
     listen.set_defaults(func=cmd_listen)
 
     enroll = sub.add_parser("enroll", parents=[common], help="store a speaker's voice statistics for adaptation",

@@ -1,11 +1,11 @@
 """Model manifests: what a shipped model is, what it emits, how it was fed and scored; sha256-verified."""
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge.digest import sha256
 from edge.errors import ModelError
 from edge.labels import check_labels
 
@@ -15,7 +15,7 @@ REQUIRED_KEYS = ("name", "modality", "model_file", "sha256", "precision", "label
 
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
+    digest = sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)

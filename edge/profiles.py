@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from edge.asr.sphinx import DEFAULT_SEARCH, SEARCHES
 from edge.errors import ConfigError
 from edge.face.detect import DEFAULT_DETECTOR, DETECTORS
 
@@ -227,6 +228,7 @@ class ModelsConfig(_Section):
     speech: str | bool = setting("int8", one_of("int8", "float32", False))
     text: str | bool = setting(False, one_of("int8", "float32", False))
     face: str | bool = setting(False, one_of("int8", "float32", False))
+    asr_search: str = setting(DEFAULT_SEARCH, one_of(*SEARCHES))  # the transcriber's speed/accuracy point for text
 
     def validate(self) -> None:
         if not any(getattr(self, modality) for modality in MODALITIES):

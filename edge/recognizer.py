@@ -15,9 +15,10 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from edge.analysis import analyze_audio, transcript_emotion
+from edge.analysis import analyze_stream, with_overall
+from edge.asr.transcribed import RecordingText, transcribed
 from edge.asr.words import Recognizer
-from edge.audio.decode import SAMPLE_RATE, load_audio, recording_16k
+from edge.audio.decode import SAMPLE_RATE, audio_blocks, recording_16k
 from edge.audio.vad import make_vad
 from edge.emotions import Emotion
 from edge.errors import ConfigError, ImageError
@@ -81,25 +82,36 @@ class EmotionRecognizer:
         """Speech emotion of one recording: samples shaped (frames,) or (frames, channels), float in [-1, 1] or
         integer PCM, at ``sample_rate`` Hz (4-384 kHz). ``segments`` holds each detected utterance with its times.
         ``transcribe`` adds the on-device transcript and its text emotion (the ``asr`` extra)."""
-        return self._speech(recording_16k(audio, sample_rate), speaker, transcribe)
+        return self._speech([recording_16k(audio, sample_rate)], speaker, transcribe)
 
     def analyze_file(self, path: str | Path, *, speaker: SpeakerSession | None = None,
                      transcribe: bool = False) -> Emotion:
         """An audio file (WAV/FLAC/OGG) as ``analyze_audio``, or an image file (by its suffix) as ``analyze_image``."""
         if is_image_path(path):
             return self.analyze_image(path)
-        return self._speech(load_audio(path), speaker, transcribe)
+        return self._speech(audio_blocks(path), speaker, transcribe)
 
-    def _speech(self, audio: np.ndarray, speaker: SpeakerSession | None, transcribe: bool) -> Emotion:
-        """Score 16 kHz mono audio as the CLI's ``analyze`` does."""
-        result = analyze_audio(self.model("speech"), audio, self._vad, speaker)
-        extra: dict[str, Any] = {}
-        if transcribe:
-            heard = transcript_emotion(self._recognizer(), self.model("text"), audio)
-            extra = {"transcript": heard.transcript,
-                     "text": Emotion.of("text", heard.text) if heard.text is not None else None}
-        segments = tuple(Emotion.of("speech", pred, start=utt.start, end=utt.end) for utt, pred in result.segments)
-        return Emotion.of("speech", result.overall, segments=segments, **extra)
+    def _speech(self, blocks: Iterable[np.ndarray], speaker: SpeakerSession | None, transcribe: bool) -> Emotion:
+        """Score 16 kHz mono blocks as the CLI's ``analyze`` does: each utterance as the VAD closes it (transcribed
+        with ``transcribe``), then the whole recording, in memory that does not grow with its length."""
+        text = RecordingText(self.model("text").labels) if transcribe else None
+        segments, overall = [], None
+        for utt, prediction in with_overall(analyze_stream(self.model("speech"), blocks, self._vad, speaker)):
+            if utt is None:  # the last item: the whole recording's result
+                overall = prediction
+                break
+            fields: dict[str, Any] = {}
+            if text is not None:
+                transcript, said = transcribed(self._recognizer(), self.model("text"), utt.audio)
+                text.add(utt.end - utt.start, transcript, said)
+                fields = self._heard(transcript, said)
+            segments.append(Emotion.of("speech", prediction, start=utt.start, end=utt.end, **fields))
+        return Emotion.of("speech", overall, segments=tuple(segments), **(self._heard(*text.result()) if text else {}))
+
+    @staticmethod
+    def _heard(transcript: str, text: Prediction | None) -> dict[str, Any]:
+        """The ``transcript`` and ``text`` fields of a speech Emotion."""
+        return {"transcript": transcript, "text": Emotion.of("text", text) if text is not None else None}
 
     def _recognizer(self) -> Recognizer:
         """The on-device transcriber, loaded on first use (ConfigError names the extra when it is missing)."""

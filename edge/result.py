@@ -23,3 +23,22 @@ class Prediction:
     def to_json(self, digits: int = 4) -> dict:
         """JSON-ready form: label plus rounded scores."""
         return {"label": self.label, "scores": {k: round(v, digits) for k, v in self.scores.items()}}
+
+
+class WeightedMean:
+    """The weighted mean of predictions over the same labels (a recording's, weighted by utterance duration),
+    kept as running sums so that it costs the same however many predictions come."""
+
+    def __init__(self, labels: tuple[str, ...]) -> None:
+        self.labels = labels
+        self._sum = np.zeros(len(labels))
+        self.weight = 0.0
+
+    def add(self, weight: float, prediction: Prediction) -> None:
+        """Count ``prediction`` with ``weight``."""
+        self._sum += weight * np.array([prediction.scores[lab] for lab in self.labels])
+        self.weight += weight
+
+    def mean(self) -> Prediction | None:
+        """The mean so far (None before anything was added)."""
+        return Prediction.from_probs(self._sum / self.weight, self.labels) if self.weight else None

@@ -35,7 +35,7 @@ def recognizer() -> EmotionRecognizer:
 
 
 def test_a_recording_gives_the_cli_result_and_its_segments(recognizer: EmotionRecognizer) -> None:
-    whole, *segments = cli_lines("analyze", "--json", "--segments", str(SAMPLE_WAV))
+    *segments, whole = cli_lines("analyze", "--json", "--segments", str(SAMPLE_WAV))  # the file line comes last
     result = recognizer.analyze_file(SAMPLE_WAV)
     assert result.modality == "speech" and rounded(result) == {"label": whole["label"], "scores": whole["scores"]}
     assert len(result.segments) == len(segments) == 2

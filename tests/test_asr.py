@@ -158,3 +158,43 @@ def test_transcribe_adds_the_transcript_and_the_text_result_to_the_speech_line(t
     text = record["text"]
     assert text["label"] == max(text["scores"], key=text["scores"].get)
     assert abs(sum(text["scores"].values()) - 1) < 1e-3
+
+
+@needs_pocketsphinx
+@pytest.mark.skipif(not (REPO / "edge" / "models" / "text_emotion_int8.json").exists(), reason="no shipped text model")
+def test_each_utterance_is_transcribed_and_the_file_joins_them(tmp_path: Path) -> None:
+    said = ["that was a wonderful surprise", "i love you so much"]
+    parts = [sf.read(spoken(s, tmp_path), dtype="float32")[0] for s in said]
+    gap = np.zeros(2 * 16000, np.float32)
+    path = tmp_path / "two_sentences.wav"
+    sf.write(path, np.concatenate([gap, parts[0], gap, parts[1], gap]), 16000)
+    proc = run_cli("analyze", "--json", "--segments", "--transcribe", str(path))
+    assert proc.returncode == 0, proc.stderr
+    *segments, whole = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [s["segment"] for s in segments] == [0, 1] and "segment" not in whole
+    for segment, sentence in zip(segments, said):
+        heard = segment["transcript"].split()
+        assert np.mean([w in heard for w in sentence.split()]) >= 0.6, (sentence, heard)
+        assert segment["text"]["label"] == max(segment["text"]["scores"], key=segment["text"]["scores"].get)
+    assert whole["transcript"] == " ".join(s["transcript"] for s in segments)
+    weights = np.array([s["end"] - s["start"] for s in segments])
+    labels = sorted(whole["text"]["scores"])
+    mean = weights @ np.array([[s["text"]["scores"][k] for k in labels] for s in segments]) / weights.sum()
+    np.testing.assert_allclose([whole["text"]["scores"][k] for k in labels], mean, atol=2e-3)
+    plain = run_cli("analyze", "--json", "--segments", str(path))  # transcription changes no speech result
+    assert [{k: r[k] for k in ("label", "scores")} for r in map(json.loads, plain.stdout.splitlines())] == [
+        {k: r[k] for k in ("label", "scores")} for r in (*segments, whole)]
+
+
+@needs_pocketsphinx
+def test_each_search_setting_transcribes_and_an_unknown_one_is_named(tmp_path: Path) -> None:
+    from edge.asr.sphinx import SEARCHES, Transcriber
+    from edge.audio.decode import load_audio
+    from edge.errors import ConfigError
+
+    audio = load_audio(spoken("i love you so much", tmp_path))
+    for search in SEARCHES:
+        heard = [w.word for w in Transcriber.load(search=search).recognize(audio)]
+        assert np.mean([w in heard for w in "i love you so much".split()]) >= 0.6, (search, heard)
+    with pytest.raises(ConfigError, match="unknown transcription search 'fastest'; choose one of accurate, "):
+        Transcriber.load(search="fastest")

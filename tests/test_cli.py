@@ -34,7 +34,7 @@ def test_segments_add_timed_utterance_lines(two_utterances_wav) -> None:
     path, second_start = two_utterances_wav
     proc = run_cli("analyze", "--json", "--segments", str(path))
     assert proc.returncode == 0, proc.stderr
-    whole, *segments = [json.loads(line) for line in proc.stdout.splitlines()]
+    *segments, whole = [json.loads(line) for line in proc.stdout.splitlines()]  # streamed: segments come first
     assert "start" not in whole and len(segments) == 2
     assert [s["segment"] for s in segments] == [0, 1]
     assert abs(segments[1]["start"] - second_start) < 0.35
@@ -120,3 +120,33 @@ def test_ravdess_clips_give_contract_lines_and_int8_agrees_with_float(ravdess_cl
         labels[precision] = [check_contract(line, path)["label"] for line, path in zip(lines, paths)]
     agree = np.mean([a == b for a, b in zip(labels["int8"], labels["float32"])])
     assert agree >= 0.85, agree
+
+
+def test_a_file_corrupt_part_way_keeps_its_segment_lines_and_gets_one_error_line(tmp_path: Path,
+                                                                                  speech_wav: Path) -> None:
+    speech, rate = sf.read(speech_wav, dtype="float32")
+    gap = np.zeros(rate, np.float32)
+    good = tmp_path / "good.flac"
+    sf.write(good, np.concatenate([gap, speech, gap, speech, gap, speech, gap] * 2), rate)
+    data = bytearray(good.read_bytes())
+    garbled = tmp_path / "garbled.flac"
+    middle = len(data) * 3 // 5
+    data[middle:middle + 4000] = np.random.default_rng(0).bytes(4000)
+    garbled.write_bytes(bytes(data))
+    whole = run_cli("analyze", "--json", "--segments", str(good), str(speech_wav))
+    proc = run_cli("analyze", "--json", "--segments", str(garbled), str(speech_wav))
+    assert whole.returncode == 0 and proc.returncode == 1 and "Traceback" not in proc.stderr
+    [error] = proc.stderr.strip().splitlines()
+    assert error.startswith(f"edge-emotion: error: {garbled}: decoding failed at ") and error.endswith(
+        " s (corrupt or truncated data)")
+    failed_at = float(error.split("decoding failed at ")[1].split(" s")[0])
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    before = [r for r in lines if r["input"] == str(garbled)]
+    assert before and all("segment" in r and r["end"] <= failed_at for r in before)  # no file-level line
+    reference = [json.loads(line) for line in whole.stdout.splitlines()]
+    intact = [{**r, "input": str(garbled)} for r in reference[:len(before)]]
+    assert before == intact  # the lines printed before the damage are the intact file's
+    seconds = sf.info(good).duration
+    assert 0.3 * seconds < failed_at < 0.6 * seconds  # the damage starts 60% into the bytes
+    after = lines[len(before):]
+    assert after == [r for r in reference if r["input"] == str(speech_wav)] and "segment" not in after[-1]

@@ -100,3 +100,20 @@ def test_a_profile_keyword_list_adds_the_words_spotted_in_each_utterance(tmp_pat
     assert stop["word"] == "stop" and stop["score"] >= 0.2  # the keyword network: times are its 1 s windows
     assert 0 <= stop["start"] < stop["end"] <= events[0]["t_end"] - events[0]["t_start"] + 1e-3
     assert events[1]["keywords"] == []
+
+
+def test_listen_transcribes_each_utterance(tmp_path: Path) -> None:
+    """One sentence: the virtual microphone plays faster than real time, so a consumer busy transcribing
+    would see later utterances dropped (and warned about); analyze's test covers several utterances."""
+    pytest.importorskip("pocketsphinx", reason="pocketsphinx (the asr extra) is not installed")
+    said = "i love you so much"
+    speech, _ = sf.read(speak(said, tmp_path / "said.wav"), dtype="float32")
+    audio = np.concatenate([np.zeros(16000, np.float32), speech, np.zeros(2 * 16000, np.float32)])
+    proc = run_cli("listen", "--json", "--transcribe", "--duration", f"{audio.size / 16000 + 1:.1f}",
+                   env=virtual_microphone(tmp_path, audio), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    [event] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert event["input"] == "microphone" and event["start"] < event["end"]
+    heard = event["transcript"].split()
+    assert np.mean([w in heard for w in said.split()]) >= 0.4, heard
+    assert event["text"]["label"] == max(event["text"]["scores"], key=event["text"]["scores"].get)

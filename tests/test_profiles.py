@@ -127,6 +127,8 @@ BAD = [
     ('[audio]\nvad = "silero"\n', "audio.vad: expected one of 'energy', 'webrtc', got 'silero'"),
     ('[models]\nface = "int4"\n', "models.face: expected one of 'int8', 'float32', false, got 'int4'"),
     ("[models]\nspeech = true\n", "models.speech: expected one of 'int8', 'float32', false, got true"),
+    ('[models]\nasr_search = "fastest"\n',
+     "models.asr_search: expected one of 'accurate', 'balanced', 'fast', got 'fastest'"),
     ('[runtime]\nbackend = "tensorflow"\n', "runtime.backend: expected one of 'auto', 'ai-edge-litert',"),
     ("[runtime]\nthreads = 9\n", "runtime.threads: expected 1..8, got 9"),
     ("[fusion]\nema_alpha = 0\n", "fusion.ema_alpha: expected a number > 0 and <= 1, got 0"),

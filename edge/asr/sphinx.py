@@ -26,6 +26,14 @@ _SENSCR_SHIFT = 10
 _LOG_BASE = 1.0001
 _QUIET = {"loglevel": "FATAL"}
 LM_MANIFEST = MODELS_DIR / "asr_lm.json"
+# transcription search settings, slowest and most accurate first (benchmarks/asr_speed.py: WER against CPU time
+# on real speech); the lattice pass (bestpath) always stays on: it gives each word its posterior score
+SEARCHES: dict[str, dict[str, Any]] = {
+    "accurate": {},  # pocketsphinx's defaults: tree search, then a flat-lexicon pass, then the lattice
+    "balanced": {"fwdflat": False},  # no flat-lexicon pass
+    "fast": {"fwdflat": False, "topn": 2},  # and 2 Gaussians per senone and frame, not 4
+}
+DEFAULT_SEARCH = "balanced"
 
 
 def _pocketsphinx() -> ModuleType:
@@ -106,13 +114,17 @@ class Transcriber:
     """Free transcription with an n-gram language model; a word's score is its lattice posterior.
 
     ``Transcriber.load()`` is what ships (small conversational LM, ~18 MB above the interpreter);
-    ``Transcriber()`` uses the wheel's general en-us LM and CMUdict (~100 MB). The decoder is reused
+    ``Transcriber()`` uses the wheel's general en-us LM and CMUdict (~100 MB). ``search`` trades accuracy
+    for speed (SEARCHES); device profiles pick one (models.asr_search). The decoder is reused
     (loading an LM takes up to 0.3 s), so a result can shift slightly with the utterance decoded before it.
     """
 
     def __init__(self, lm: str | Path | None = None, dictionary: str | Path | None = None,
-                 language_weight: float | None = None, word_insertion_penalty: float | None = None) -> None:
+                 language_weight: float | None = None, word_insertion_penalty: float | None = None,
+                 search: str = DEFAULT_SEARCH) -> None:
         ps = _pocketsphinx()
+        if search not in SEARCHES:
+            raise ConfigError(f"unknown transcription search {search!r}; choose one of {', '.join(SEARCHES)}")
         paths = {key: str(path) for key, path in (("lm", lm), ("dict", dictionary)) if path is not None}
         for path in paths.values():
             if not Path(path).is_file():
@@ -120,14 +132,15 @@ class Transcriber:
         weights = {key: value for key, value in (("lw", language_weight), ("wip", word_insertion_penalty))
                    if value is not None}
         try:
-            self._decoder = ps.Decoder(**paths, **weights, **_QUIET)
+            self._decoder = ps.Decoder(**paths, **weights, **SEARCHES[search], **_QUIET)
         except RuntimeError:
             what = " / ".join(paths.values()) or "its bundled models"
             raise ConfigError(f"pocketsphinx cannot load {what}") from None
 
     @classmethod
-    def load(cls, manifest_path: str | Path | None = None) -> "Transcriber":
-        """The shipped LM and dictionary (or those ``manifest_path`` names), both sha256-verified."""
+    def load(cls, manifest_path: str | Path | None = None, search: str = DEFAULT_SEARCH) -> "Transcriber":
+        """The shipped LM and dictionary (or those ``manifest_path`` names), both sha256-verified; ``search``
+        names one of SEARCHES."""
         manifest = load_manifest(manifest_path or LM_MANIFEST)
         manifest.require("asr_lm")
         spec = manifest.features
@@ -135,7 +148,7 @@ class Transcriber:
         if missing:
             raise ModelError(f"{manifest.path}: features lack {', '.join(missing)}")
         dictionary = manifest.companion("dictionary", "pronunciation dictionary")
-        return cls(manifest.model_path, dictionary, spec["language_weight"], spec["word_insertion_penalty"])
+        return cls(manifest.model_path, dictionary, spec["language_weight"], spec["word_insertion_penalty"], search)
 
     def recognize(self, audio: np.ndarray) -> list[Word]:
         """Words of one utterance in time order; silence, noise and sentence markers are left out."""

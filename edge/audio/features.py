@@ -21,9 +21,8 @@ contract it was trained with, and the runtime computes exactly that.
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
-from python_speech_features import mfcc
-
 from edge.audio.decode import SAMPLE_RATE
+from edge.audio.mfcc import MfccSpec, mfcc
 
 NORMALISATIONS = ("utterance-cmvn", "global", "speaker")
 
@@ -108,7 +107,7 @@ PITCH_WINDOW_S = 0.05
 PITCH_RANGE_HZ = (60.0, 450.0)
 VOICED_STRENGTH = 0.45
 OCTAVE_TOLERANCE = 0.9
-PITCH_BLOCK_FRAMES = 1000
+PITCH_BLOCK_FRAMES = 50  # frames per FFT block: keeps the transient buffers near 2 MB (1000 frames: ~40 MB)
 
 
 def pitch_track(audio: np.ndarray, frames: int, contract: FeatureContract = CONTRACT) -> np.ndarray:
@@ -145,15 +144,20 @@ def pitch_track(audio: np.ndarray, frames: int, contract: FeatureContract = CONT
     return out
 
 
+def mfcc_spec(contract: FeatureContract = CONTRACT) -> MfccSpec:
+    """The cepstra the contract asks for: 25 ms Hamming frames every 10 ms, c0 the log frame energy."""
+    def samples(seconds: float) -> int:
+        return int(np.floor(seconds * contract.sample_rate + 0.5))  # rounded half up, as python_speech_features
+
+    return MfccSpec(contract.sample_rate, samples(contract.winlen), samples(contract.winstep), contract.nfft,
+                    contract.nfilt, contract.numcep, contract.preemph, contract.ceplifter, hamming=True,
+                    append_energy=contract.append_energy)
+
+
 def raw_features(audio: np.ndarray, contract: FeatureContract = CONTRACT) -> np.ndarray:
     """Frame features of the trimmed utterance before normalisation, shape (frames, dims), float32."""
     trimmed = trim_silence(audio, contract)
-    feats = mfcc(
-        trimmed, samplerate=contract.sample_rate, winlen=contract.winlen,
-        winstep=contract.winstep, numcep=contract.numcep, nfilt=contract.nfilt, nfft=contract.nfft,
-        preemph=contract.preemph, ceplifter=contract.ceplifter, appendEnergy=contract.append_energy,
-        winfunc=np.hamming,
-    )
+    feats = mfcc(trimmed, mfcc_spec(contract))
     if contract.pitch:
         feats = np.hstack([feats, pitch_track(trimmed, feats.shape[0], contract)])
     return feats.astype(np.float32)

@@ -24,6 +24,10 @@ class FrameVad(Protocol):
 
     def is_speech(self, frame: np.ndarray) -> bool: ...
 
+    def reset(self) -> None:
+        """Forget what earlier audio taught it, so a new recording is judged on its own."""
+        ...
+
 
 class WebRtcVad:
     """webrtcvad-wheels decider; ``aggressiveness`` 0 (keeps most) .. 3 (drops most)."""
@@ -34,11 +38,16 @@ class WebRtcVad:
         except ImportError:
             raise ConfigError("the webrtc VAD needs the 'webrtc' extra: pip install 'edge-emotion[webrtc]'") from None
 
-        self._vad = webrtcvad.Vad(aggressiveness)
+        self._make = lambda: webrtcvad.Vad(aggressiveness)
+        self._vad = self._make()
 
     def is_speech(self, frame: np.ndarray) -> bool:
         pcm = (np.clip(frame, -1, 1) * 32767).astype("<i2").tobytes()
         return bool(self._vad.is_speech(pcm, SAMPLE_RATE))
+
+    def reset(self) -> None:
+        """A new webrtcvad instance: its noise model starts again."""
+        self._vad = self._make()
 
 
 class EnergyVad:
@@ -57,6 +66,10 @@ class EnergyVad:
         rate = 0.3 if level < self._noise_db else 0.005
         self._noise_db += rate * (level - self._noise_db)
         return level > max(self._noise_db + self.margin_db, self.floor_db)
+
+    def reset(self) -> None:
+        """Forget the tracked noise floor: the next frame starts a new one."""
+        self._noise_db = None
 
 
 def make_vad(kind: str = "energy", aggressiveness: int = 2) -> FrameVad:
@@ -107,9 +120,11 @@ class UtteranceSegmenter:
                 yield done
 
     def flush(self) -> Iterator[Utterance]:
-        """End of stream: emit the utterance in progress, if long enough."""
+        """End of stream: emit the utterance in progress, if long enough, with up to ``preroll_ms`` of the
+        non-speech after its last speech frame, as an utterance closed by the hangover keeps (a soft final
+        consonant, such as the s of "surprise", often falls below the speech threshold)."""
         if self._start is not None:
-            done = self._close(trailing_silence=self._silence)
+            done = self._close(trailing_silence=max(0, self._silence - self.preroll))
             if done is not None:
                 yield done
 

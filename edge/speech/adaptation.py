@@ -8,7 +8,6 @@ exponential forgetting so a new driver or visitor takes over within tens of utte
 statistics can be saved (enrolment) as numbers only - never audio - with a checksum.
 """
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from edge.audio.features import FeatureContract, speaker_mean_std, utterance_moments
+from edge.digest import sha256
 from edge.errors import EnrolmentError
 
 ENROLMENT_CONTRACT = "edge-emotion/speaker-stats/1"
@@ -28,7 +28,7 @@ RAW_FEATURE_FIELDS = ("sample_rate", "winlen", "winstep", "numcep", "nfilt", "nf
 def raw_feature_id(contract: FeatureContract) -> str:
     """A short fingerprint of the raw-feature parameters: statistics are only valid under the same ones."""
     spec = json.dumps({k: getattr(contract, k) for k in RAW_FEATURE_FIELDS}, sort_keys=True)
-    return hashlib.sha256(spec.encode()).hexdigest()[:16]
+    return sha256(spec.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -74,7 +74,7 @@ def _payload(stats: SpeakerStats, contract: FeatureContract) -> dict:
 
 
 def _checksum(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def save_enrolment(stats: SpeakerStats, contract: FeatureContract, path: str | Path) -> Path:

@@ -41,7 +41,7 @@ def _text_branch(profile: Profile) -> tuple[TextEmotionModel | None, Recognizer 
     try:
         text = TextEmotionModel.load(precision=profile.models.text, threads=profile.runtime.threads,
                                      backend=profile.runtime.backend)
-        return text, Transcriber.load()
+        return text, Transcriber.load(search=profile.models.asr_search)
     except EdgeEmotionError as exc:
         warn(f"profile {profile.name}: running without the text modality ({exc})")
         return None, None
