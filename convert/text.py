@@ -26,7 +26,7 @@ from convert.onnx_export import export_onnx, onnx_probs  # noqa: E402
 from convert.tflite import GateFailed, accuracy_gate, convert_keras  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from edge.manifest import MODELS_DIR, load_manifest, sha256_of  # noqa: E402
-from edge.text import TOKENIZER_KIND, TextEmotionModel  # noqa: E402
+from edge.text.model import TOKENIZER_KIND, TextEmotionModel  # noqa: E402
 from training.text.data import CORPUS_LICENCES, TextSet, load_splits  # noqa: E402
 from training.text.evaluate import HEADLINE, headline, validation_scores  # noqa: E402
 from training.text.model import EncoderConfig, build_model, keras, teacher_dir, tokenizer  # noqa: E402

@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
-from edge.text_tokenizer import WordPieceTokenizer  # noqa: E402
+from edge.text.wordpiece import WordPieceTokenizer  # noqa: E402
 
 LN_EPS = 1e-12
 MASK_BIAS = -100.0  # added to padding keys' attention scores: exp(-100) is 0 in float32, and int8 keeps some range

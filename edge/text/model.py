@@ -8,7 +8,7 @@ from edge.errors import ModelError, TextError
 from edge.manifest import Manifest, default_manifest, load_manifest
 from edge.result import Prediction
 from edge.runtime import TFLiteModel
-from edge.text_tokenizer import WordPieceTokenizer
+from edge.text.wordpiece import WordPieceTokenizer
 
 TOKENIZER_KIND = "bert-wordpiece-uncased"
 MAX_TEXT_CHARS = 10_000  # the model reads 62 word pieces (~300 characters); longer text is cut before tokenizing
