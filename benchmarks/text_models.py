@@ -35,6 +35,8 @@ def probe(manifest: str) -> dict:
     order = np.random.default_rng(0).permutation(len(val.texts))[:TIMED_SENTENCES]
     sentences = iter([val.texts[i] for i in order])
     times = times_ms(lambda: model.predict(next(sentences)), TIMED_SENTENCES - 20, warmup=20)
+    sentences = iter([val.texts[i] for i in order])
+    tokenise = times_ms(lambda: model.tokenizer.encode(next(sentences)), TIMED_SENTENCES - 20, warmup=20)
     rss = peak_rss_mb()
     scores = validation_scores(model.probs(val.texts), val)
     files = [model.manifest.model_path, model.manifest.path.parent / model.manifest.features["vocab_file"]]
@@ -42,6 +44,7 @@ def probe(manifest: str) -> dict:
             "seq_len": model.tokenizer.seq_len, "precision": model.manifest.precision,
             "size_mb": sum(f.stat().st_size for f in files) / 1e6, "model_mb": files[0].stat().st_size / 1e6,
             "ms_per_sentence_median": float(np.median(times)), "ms_per_sentence_p90": float(np.percentile(times, 90)),
+            "tokenise_ms_median": float(np.median(tokenise)),
             "peak_rss_mb": rss, "validation": {c: {"score": s["score"], "headline": s["headline"], "wa": s["wa"],
                                                    "macro_f1": s["macro_f1"], "weighted_f1": s["weighted_f1"]}
                                                for c, s in scores.items()}}
