@@ -84,7 +84,8 @@ def main() -> None:
         print(f"{name}: {rows[name]['ms_per_sentence_median']:.2f} ms, {rows[name]['peak_rss_mb']:.0f} MB RSS",
               flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps({"environment": environment(), "models": rows}, indent=1) + "\n")
+    report = {"environment": environment(), "models": rows}
+    args.out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n")
     args.out.with_suffix(".md").write_text(markdown(rows))
     print(markdown(rows))
 

@@ -59,7 +59,8 @@ def run_tokenizer(run: Path) -> tuple[str, Path]:
     return "bert-wordpiece-uncased", teacher_dir() / "vocab.txt"
 
 
-def calibration_ids(train: TextSet, tok: WordPieceTokenizer | SentencePieceTokenizer, n: int = 300, seed: int = 0) -> list[np.ndarray]:
+def calibration_ids(train: TextSet, tok: WordPieceTokenizer | SentencePieceTokenizer, n: int = 300,
+                    seed: int = 0) -> list[np.ndarray]:
     """Token ids of ``n`` random training sentences (all corpora), one (1, seq_len) row each."""
     picks = np.random.default_rng(seed).choice(len(train.texts), size=min(n, len(train.texts)), replace=False)
     return [row[None] for row in tok.encode_batch([train.texts[i] for i in picks])]
