@@ -26,7 +26,7 @@ from edge.asr.words import Transcript
 from edge.audio.decode import SAMPLE_RATE
 from edge.bench.agreement import data_root
 from edge.labels import CANONICAL_LABELS
-from edge.text import TextEmotionModel
+from edge.text.model import TextEmotionModel
 from training.speech.augment import add_noise, car_noise
 
 DAIR_LABELS = ("angry", "fear", "happy", "sad", "surprise")

@@ -235,7 +235,7 @@ def per_item_weights(folds: np.ndarray, per_fold: Mapping[int, np.ndarray]) -> n
 
 def spoken_world(runs: Path, quick: bool) -> dict:
     """Per corpus: true labels, folds, tables (speech, gold text, transcript) and which items have a transcript."""
-    from edge.text import TextEmotionModel
+    from edge.text.model import TextEmotionModel
 
     text_model = TextEmotionModel.load()
     temperature = text_model.manifest.temperature

@@ -149,7 +149,7 @@ def transcripts(texts: Sequence[str]) -> tuple[dict[str, tuple[str, float]], dic
 def text_pools(shared: Sequence[int], per_label: int | None, asr_per_label: int) -> tuple[Pool, Pool, dict]:
     """dair-ai validation sentences of the shared labels (gold text), and the stratified subset with an ASR
     transcript (variants gold, asr with the ASR confidence as reliability, asr1 with reliability 1)."""
-    from edge.text import TextEmotionModel
+    from edge.text.model import TextEmotionModel
     from training.text.data import read_split
 
     data = read_split("validation", corpora=("dair_emotion",))

@@ -1,6 +1,7 @@
 """Convert the distilled text student to TFLite and ONNX, score every form on validation, gate, ship.
 
     python -m convert.text --run runs/text/student            # convert + evaluate + gate
+    python -m convert.text --run runs/text_kd/spm-student     # sentencepiece student (tokenizer from the run)
     python -m convert.text --run runs/text/student --ship     # also install the int8 model into edge/models
     python -m convert.text --run runs/smoke/student --limit 200   # smoke: first 200 rows per corpus
 
@@ -26,17 +27,20 @@ from convert.onnx_export import export_onnx, onnx_probs  # noqa: E402
 from convert.tflite import GateFailed, accuracy_gate, convert_keras  # noqa: E402
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from edge.manifest import MODELS_DIR, load_manifest, sha256_of  # noqa: E402
-from edge.text import TOKENIZER_KIND, TextEmotionModel  # noqa: E402
+from edge.text.model import TOKENIZERS, TextEmotionModel  # noqa: E402
+from edge.text.sentencepiece_tokenizer import SentencePieceTokenizer  # noqa: E402
+from edge.text.wordpiece import WordPieceTokenizer  # noqa: E402
 from training.text.data import CORPUS_LICENCES, TextSet, load_splits  # noqa: E402
 from training.text.evaluate import HEADLINE, headline, validation_scores  # noqa: E402
-from training.text.model import EncoderConfig, build_model, keras, teacher_dir, tokenizer  # noqa: E402
+from training.text.model import EncoderConfig, build_model, keras, teacher_dir  # noqa: E402
+from training.text.train import SPM_MODEL_FILE  # noqa: E402
 
 MAX_DROP = 0.01
-MAX_SIZE_MB = 20.0
-MAX_LATENCY_MS = 10.0
+MAX_SIZE_MB = 8.0
+MAX_LATENCY_MS = 1.5
 MIN_INT8_AGREEMENT = 0.98
 TFLITE_PRECISIONS = ("float32", "int8", "int8-dynamic")
-VOCAB_FILE = "text_vocab.txt"
+TOKENIZER_FILES = {"bert-wordpiece-uncased": "text_vocab.txt", "sentencepiece-unigram": SPM_MODEL_FILE}
 
 
 def export_model(run: Path) -> tuple[keras.Model, int]:
@@ -48,23 +52,31 @@ def export_model(run: Path) -> tuple[keras.Model, int]:
     return model, seq_len
 
 
-def calibration_ids(train: TextSet, seq_len: int, n: int = 300, seed: int = 0) -> list[np.ndarray]:
+def run_tokenizer(run: Path) -> tuple[str, Path]:
+    """(tokenizer kind, its file) of a run: the run's own sentencepiece model, else MiniLM's WordPiece vocabulary."""
+    if (run / SPM_MODEL_FILE).exists():
+        return "sentencepiece-unigram", run / SPM_MODEL_FILE
+    return "bert-wordpiece-uncased", teacher_dir() / "vocab.txt"
+
+
+def calibration_ids(train: TextSet, tok: WordPieceTokenizer | SentencePieceTokenizer, n: int = 300,
+                    seed: int = 0) -> list[np.ndarray]:
     """Token ids of ``n`` random training sentences (all corpora), one (1, seq_len) row each."""
     picks = np.random.default_rng(seed).choice(len(train.texts), size=min(n, len(train.texts)), replace=False)
-    return [row[None] for row in tokenizer(seq_len).encode_batch([train.texts[i] for i in picks])]
+    return [row[None] for row in tok.encode_batch([train.texts[i] for i in picks])]
 
 
-def write_manifest(model_file: Path, precision: str, seq_len: int, metrics: dict) -> Path:
-    """Write the manifest (and the vocabulary it names) next to ``model_file``; return the manifest path."""
-    vocab = model_file.parent / VOCAB_FILE
+def write_manifest(model_file: Path, precision: str, seq_len: int, metrics: dict, kind: str, source: Path) -> Path:
+    """Write the manifest (and the tokenizer file it names, copied from ``source``) next to ``model_file``."""
+    vocab = model_file.parent / TOKENIZER_FILES[kind]
     if not vocab.exists():
-        shutil.copyfile(teacher_dir() / "vocab.txt", vocab)
+        shutil.copyfile(source, vocab)
     manifest = {
         "name": model_file.stem, "modality": "text", "format_version": 1,
         "model_file": model_file.name, "sha256": sha256_of(model_file), "precision": precision,
         "labels": list(CANONICAL_LABELS),
         "input": {"shape": [1, seq_len], "dtype": "int32", "features": "token_ids"},
-        "features": {"tokenizer": TOKENIZER_KIND, "vocab_file": VOCAB_FILE, "vocab_sha256": sha256_of(vocab),
+        "features": {"tokenizer": kind, "vocab_file": vocab.name, "vocab_sha256": sha256_of(vocab),
                      "seq_len": seq_len},
         "calibration": {"temperature": 1.0},
         "training_data": list(CORPUS_LICENCES.values()),
@@ -96,14 +108,16 @@ def gate(name: str, reference: dict, candidate: dict) -> None:
 def convert_run(run: Path, limit: int | None) -> dict:
     """Convert, score, gate; return per-form metrics (also written to metrics_tflite.json) and the chosen int8."""
     model, seq_len = export_model(run)
+    kind, source = run_tokenizer(run)
+    tok = TOKENIZERS[kind](source, seq_len)
     train, val = load_splits(limit=limit)
-    calib = calibration_ids(train, seq_len)
+    calib = calibration_ids(train, tok)
     results: dict = {}
     float_top = None
     for precision in TFLITE_PRECISIONS:
         path = run / f"text_emotion_{precision}.tflite"
         path.write_bytes(convert_keras(model, precision, lambda: iter(calib)))
-        runtime = TextEmotionModel(load_manifest(write_manifest(path, precision, seq_len, {})))
+        runtime = TextEmotionModel(load_manifest(write_manifest(path, precision, seq_len, {}, kind, source)))
         probs = runtime.probs(val.texts)
         float_top = probs.argmax(axis=1) if float_top is None else float_top
         results[precision] = {"validation": validation_scores(probs, val), "size_mb": path.stat().st_size / 1e6,
@@ -124,7 +138,7 @@ def convert_run(run: Path, limit: int | None) -> dict:
         print(f"full-integer int8 rejected ({exc}); falling back to dynamic-range int8", flush=True)
         gate("tflite int8-dynamic", reference, results["int8-dynamic"]["validation"])
         chosen = "int8-dynamic"
-    ids = tokenizer(seq_len).encode_batch(val.texts)
+    ids = tok.encode_batch(val.texts)
     onnx_files = export_onnx(model, tf.TensorSpec((1, seq_len), tf.int32, name="input_ids"), run / "text_emotion")
     onnx = {p: validation_scores(onnx_probs(path, ids), val) for p, path in onnx_files.items()}
     for precision, scores in onnx.items():
@@ -140,10 +154,13 @@ def convert_run(run: Path, limit: int | None) -> dict:
 
 
 def ship(run: Path, summary: dict) -> None:
-    """Copy the chosen int8 model (+ vocabulary) into edge/models; its manifest carries its own validation
-    metrics and the float32 twin's (the 68 MB float model itself stays in the run folder)."""
+    """Copy the chosen int8 model (+ its tokenizer file, dropping the other kind's) into edge/models; its manifest
+    carries its own validation metrics and the float32 twin's (the float model itself stays in the run folder)."""
     seq_len = json.loads((run / "metrics.json").read_text())["recipe"]["seq_len"]
-    shutil.copyfile(run / VOCAB_FILE, MODELS_DIR / VOCAB_FILE)
+    kind, source = run_tokenizer(run)
+    for name in TOKENIZER_FILES.values():
+        (MODELS_DIR / name).unlink(missing_ok=True)
+    shutil.copyfile(run / TOKENIZER_FILES[kind], MODELS_DIR / TOKENIZER_FILES[kind])
     precision = summary["chosen_int8"]
     target = MODELS_DIR / "text_emotion_int8.tflite"
     shutil.copyfile(run / f"text_emotion_{precision}.tflite", target)
@@ -154,7 +171,8 @@ def ship(run: Path, summary: dict) -> None:
 
     write_manifest(target, precision, seq_len, {
         "evaluation": "validation splits; see README", "validation": validation(precision),
-        "float32_validation": validation("float32"), "latency_ms_1_thread": summary["tflite"][precision]["latency_ms"]})
+        "float32_validation": validation("float32"), "latency_ms_1_thread": summary["tflite"][precision]["latency_ms"]},
+        kind, source)
     print(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB, {precision})")
 
 

@@ -32,8 +32,7 @@ from edge.stream.assemble import assemble, face_track
 from edge.stream.faces import FaceTrack
 from edge.stream.session import run_live
 from edge.stream.utterances import live_utterances
-from edge.text import TextEmotionModel
-from edge.text_source import file_sentences
+from edge.text import TextEmotionModel, file_sentences
 
 HUMAN_INPUT_CHARS = 60
 RECONNECT_S = 1.0  # listen --reconnect: first retry delay when the microphone vanishes (doubles up to 8 s)

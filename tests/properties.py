@@ -23,7 +23,7 @@ from edge.manifest import MODELS_DIR
 from edge.profiles import SECTIONS, SINK_TYPES, Profile, load_profile
 from edge.result import Prediction
 from edge.stream.smoothing import LabelSmoother
-from edge.text_tokenizer import WordPieceTokenizer
+from edge.text.wordpiece import WordPieceTokenizer
 from tests.strategies import (audio_files, feature_contracts, finite_audio, fusion_cases, profile_files,
                               sample_arrays, smoother_cases, texts, tokenizer_lengths)
 

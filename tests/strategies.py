@@ -14,7 +14,7 @@ from edge.labels import CANONICAL_LABELS
 from edge.manifest import default_manifest, load_manifest
 from edge.profiles import SECTIONS, SINK_TYPES
 from edge.result import Prediction
-from edge.text_tokenizer import SPECIAL_TOKENS
+from edge.text.wordpiece import SPECIAL_TOKENS
 
 COMMON_RATES = (8000, 11025, 16000, 22050, 32000, 44100, 48000, 96000)
 ENCODINGS = {  # suffix -> (soundfile format, subtypes worth covering)

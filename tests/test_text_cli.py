@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli
 from edge.errors import TextError
 from edge.manifest import default_manifest
-from edge.text_source import file_sentences
+from edge.text.source import file_sentences
 
 needs_text_model = pytest.mark.skipif(not default_manifest("text", "int8").exists(),
                                       reason="no shipped text model yet")

@@ -9,7 +9,7 @@ import pytest
 
 from edge.errors import ModelError
 from edge.manifest import MODELS_DIR
-from edge.text_tokenizer import WordPieceTokenizer, basic_tokens
+from edge.text.wordpiece import WordPieceTokenizer, basic_tokens
 from tests.conftest import SHARED_DATA
 
 TOY_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "i", "feel", "great", "un", "##believ", "##able", "!", ","]

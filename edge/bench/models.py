@@ -9,7 +9,7 @@ from edge.manifest import MODELS_DIR, Manifest, load_manifest
 
 MODEL_CLASSES: dict[str, str] = {
     "speech": "edge.speech:SpeechEmotionModel",
-    "text": "edge.text:TextEmotionModel",
+    "text": "edge.text.model:TextEmotionModel",
     "face": "edge.face.model:FaceEmotionModel",
     "face_detector": "edge.face.detect:BlazeFaceDetector",
     "keywords": "edge.asr.keyword_net:KeywordNetwork",

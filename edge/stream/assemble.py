@@ -18,7 +18,7 @@ from edge.speech import SpeakerSession, SpeechEmotionModel, load_enrolment
 from edge.stream.faces import FaceTrack
 from edge.stream.pipeline import UtterancePipeline
 from edge.stream.smoothing import LabelSmoother
-from edge.text import TextEmotionModel
+from edge.text.model import TextEmotionModel
 
 
 @dataclass

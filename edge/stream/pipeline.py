@@ -19,7 +19,7 @@ from edge.sinks.base import Sink
 from edge.speech import SpeakerSession, SpeechEmotionModel
 from edge.stream.faces import FaceTrack
 from edge.stream.smoothing import LabelSmoother
-from edge.text import TextEmotionModel
+from edge.text.model import TextEmotionModel
 
 
 class UtterancePipeline:

@@ -1,1 +1,2 @@
-"""Text-emotion model: corpora with per-corpus label masks, MiniLM teacher, TinyBERT-distilled student."""
+"""Text-emotion model: corpora with per-corpus label masks, MiniLM teacher, TinyBERT-distilled student,
+sentencepiece student distilled from cached soft targets, TF-IDF + linear baseline."""

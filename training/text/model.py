@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402
 
-from edge.text_tokenizer import WordPieceTokenizer  # noqa: E402
+from edge.text.wordpiece import WordPieceTokenizer  # noqa: E402
 
 LN_EPS = 1e-12
 MASK_BIAS = -100.0  # added to padding keys' attention scores: exp(-100) is 0 in float32, and int8 keeps some range
@@ -28,7 +28,7 @@ def _init() -> keras.initializers.Initializer:
 
 @dataclass(frozen=True)
 class EncoderConfig:
-    """Encoder shape; the vocabulary is always MiniLM's WordPiece vocabulary."""
+    """Encoder shape; the vocabulary is MiniLM's WordPiece one unless a sentencepiece student sets ``vocab``."""
 
     layers: int
     hidden: int
@@ -42,6 +42,7 @@ TEACHER = EncoderConfig(layers=6, hidden=384, heads=12, intermediate=1536)
 STUDENTS: dict[str, EncoderConfig] = {
     "L3-H384": EncoderConfig(layers=3, hidden=384, heads=12, intermediate=1536),   # initialised from teacher
     "L4-H192": EncoderConfig(layers=4, hidden=192, heads=12, intermediate=768),    # random init, projections
+    "S4-H256": EncoderConfig(layers=4, hidden=256, heads=4, intermediate=768),     # sentencepiece, from scratch
 }
 
 

@@ -4,17 +4,20 @@
     python -m training.text.train --stage student --out runs/text        # reads runs/text/teacher/weights.h5
     python -m training.text.train --stage student --out runs/exp/l4 --teacher runs/text/teacher --set student=L4-H192
     python -m training.text.train --stage teacher --out runs/smoke --limit 300 --set epochs=1 max_steps=20
+    python -m training.text.train --stage spm-student --out runs/text_kd    # needs training.text.teacher_cache
 
 Train splits of dair-ai emotion, GoEmotions and MELD (validation texts removed); the loss of each example is
 taken over the labels its corpus can emit (soft targets for GoEmotions' multi-label rows). The student adds
 TinyBERT's embedding, hidden-state, attention-score and prediction-layer losses against the frozen teacher.
+The sentencepiece student (``spm-student``) has its own unigram vocabulary (trained on the training text) and
+learns from random init on the hard labels plus the cached soft targets of the shipped model (teacher_cache.py).
 Each stage checkpoints every epoch, scores validation after each, and is skipped on rerun once finished.
 """
 
 import argparse
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
@@ -25,18 +28,26 @@ from tqdm import tqdm  # noqa: E402
 
 from edge.labels import CANONICAL_LABELS  # noqa: E402
 from training.recipe import parse_overrides  # noqa: E402
+from edge.text.sentencepiece_tokenizer import SentencePieceTokenizer  # noqa: E402
+from edge.text.wordpiece import WordPieceTokenizer  # noqa: E402
 from training.text.data import CORPORA, TextSet, load_splits  # noqa: E402
+from training.text.spm_vocab import train_vocab  # noqa: E402
+from training.text.teacher_cache import teacher_log_probs  # noqa: E402
 from training.text.evaluate import headline, validation_scores  # noqa: E402
 from training.text.model import (STUDENTS, TEACHER, EncoderConfig, build_model, init_student_from_teacher,  # noqa: E402
                                  keras, load_minilm, tokenizer)
 
-STAGES = ("teacher", "student")
+STAGES = ("teacher", "student", "spm-student")
+SPM_MODEL_FILE = "text_spm.model"
 COMMON = {"epochs": 2, "batch_size": 32, "seq_len": 64, "dropout": 0.1, "warmup": 0.06, "weight_decay": 0.01,
           "goemotions_per_epoch": 25000, "max_steps": 0}   # a fresh GoEmotions sample each epoch: ~60 min CPU plan
 RECIPES = {
     "teacher": {**COMMON, "lr": 8e-5},
     "student": {**COMMON, "lr": 1e-4, "student": "L3-H384", "temperature": 1.0,
                 "w_emb": 1.0, "w_hidden": 1.0, "w_attn": 1.0, "w_pred": 1.0, "w_hard": 0.0},
+    "spm-student": {**COMMON, "epochs": 4, "batch_size": 64, "seq_len": 48, "lr": 5e-4, "goemotions_per_epoch": 0,
+                    "student": "S4-H256", "vocab_size": 4000, "temperature": 2.0, "w_pred": 1.0, "w_hard": 1.0,
+                    "teacher_cache": "runs/text_kd"},
 }
 N_LABELS = len(CANONICAL_LABELS)
 
@@ -119,6 +130,16 @@ class Distillation(tf.Module):
         return {"loss": tf.add_n([self.term_weights[k] * v for k, v in terms.items() if self.term_weights[k]]), **terms}
 
 
+def soft_distillation(logits: tf.Tensor, teacher_logp: tf.Tensor, targets: tf.Tensor, label_mask: tf.Tensor,
+                      recipe: dict) -> dict:
+    """Hinton KD on cached teacher log-probabilities (scaled by T squared) plus the masked hard-label loss."""
+    t = recipe["temperature"]
+    soft = tf.nn.softmax(teacher_logp / t)
+    terms = {"pred": t * t * tf.reduce_mean(-tf.reduce_sum(soft * tf.nn.log_softmax(logits / t), -1)),
+             "hard": masked_ce(logits, targets, label_mask)}
+    return {"loss": recipe["w_pred"] * terms["pred"] + recipe["w_hard"] * terms["hard"], **terms}
+
+
 def make_optimizer(recipe: dict, total_steps: int) -> keras.optimizers.Optimizer:
     """AdamW, linear warm-up then cosine decay, no weight decay on LayerNorm and biases, clip-norm 1."""
     warmup = max(1, int(recipe["warmup"] * total_steps))
@@ -140,9 +161,24 @@ def predict_probs(model: keras.Model, ids: np.ndarray, lengths: np.ndarray, batc
     return probs
 
 
-def build_stage(stage: str, recipe: dict,
-                teacher_run: Path) -> tuple[keras.Model, EncoderConfig, "Distillation | None"]:
-    """The model trained at ``stage`` (teacher from MiniLM, student from the fine-tuned teacher) and its distiller."""
+def stage_tokenizer(stage: str, recipe: dict, run: Path, train: TextSet,
+                    seed: int) -> WordPieceTokenizer | SentencePieceTokenizer:
+    """MiniLM's WordPiece, or for ``spm-student`` the run's own unigram vocabulary (trained once, on train text)."""
+    if stage != "spm-student":
+        return tokenizer(recipe["seq_len"])
+    path = run / SPM_MODEL_FILE
+    if not path.exists():
+        train_vocab(train.texts, path, recipe["vocab_size"], seed)
+    return SentencePieceTokenizer(path, recipe["seq_len"])
+
+
+def build_stage(stage: str, recipe: dict, teacher_run: Path,
+                vocab: int) -> tuple[keras.Model, EncoderConfig, "Distillation | None"]:
+    """The model trained at ``stage`` (teacher from MiniLM, student from the fine-tuned teacher, sentencepiece
+    student from scratch) and its TinyBERT distiller (None when there is none)."""
+    if stage == "spm-student":
+        config = replace(STUDENTS[recipe["student"]], vocab=vocab, max_positions=recipe["seq_len"])
+        return build_model(config, N_LABELS, dropout=recipe["dropout"], distill=True), config, None
     if stage == "teacher":
         model = build_model(TEACHER, N_LABELS, dropout=recipe["dropout"], distill=True)
         load_minilm(model)
@@ -169,10 +205,12 @@ def train_stage(stage: str, out: Path, seed: int, recipe: dict, limit: int | Non
         return json.loads((run / "metrics.json").read_text())
     keras.utils.set_random_seed(seed)
     train, val = load_splits(limit=limit)
-    tok = tokenizer(recipe["seq_len"])
+    tok = stage_tokenizer(stage, recipe, run, train, seed)
     ids, val_ids = tok.encode_batch(train.texts), tok.encode_batch(val.texts)
     lengths, val_lengths = (ids > 0).sum(1), (val_ids > 0).sum(1)
-    model, config, distill = build_stage(stage, recipe, teacher_run)
+    teacher_logp = (teacher_log_probs(train, Path(recipe["teacher_cache"]), "train") if stage == "spm-student"
+                    else np.zeros_like(train.targets))
+    model, config, distill = build_stage(stage, recipe, teacher_run, tok.vocab_size)
     per_epoch = -(-epoch_rows(train, recipe, np.random.default_rng(0)).size // recipe["batch_size"])
     steps = min(per_epoch, recipe["max_steps"] or per_epoch)
     optimizer = make_optimizer(recipe, recipe["epochs"] * steps)
@@ -180,10 +218,12 @@ def train_stage(stage: str, out: Path, seed: int, recipe: dict, limit: int | Non
     optimizer.build(trainable)
 
     @tf.function(reduce_retracing=True)
-    def train_step(x: tf.Tensor, targets: tf.Tensor, label_mask: tf.Tensor) -> dict:
+    def train_step(x: tf.Tensor, targets: tf.Tensor, label_mask: tf.Tensor, teacher: tf.Tensor) -> dict:
         with tf.GradientTape() as tape:
             pred = model(x, training=True)
-            if distill is None:
+            if stage == "spm-student":
+                terms = soft_distillation(pred["logits"], teacher, targets, label_mask, recipe)
+            elif distill is None:
                 terms = {"loss": masked_ce(pred["logits"], targets, label_mask)}
             else:
                 terms = distill(x, pred, targets, label_mask)
@@ -204,7 +244,8 @@ def train_stage(stage: str, out: Path, seed: int, recipe: dict, limit: int | Non
         batches = length_batches(epoch_rows(train, recipe, rng), lengths, recipe["batch_size"], rng)[:steps]
         bar = tqdm(batches, desc=f"{stage} epoch {epoch + 1}/{recipe['epochs']}")
         for rows in bar:
-            logs = train_step(padded(ids, lengths, rows), train.targets[rows], train.label_mask[rows])
+            logs = train_step(padded(ids, lengths, rows), train.targets[rows], train.label_mask[rows],
+                              teacher_logp[rows])
             bar.set_postfix({k: f"{float(v):.3f}" for k, v in logs.items()})
         scores = validation_scores(predict_probs(model, val_ids, val_lengths), val)
         print(f"{stage} epoch {epoch + 1}: {headline(scores)}", flush=True)

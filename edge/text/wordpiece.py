@@ -76,6 +76,11 @@ class WordPieceTokenizer:
         self.pad_id, self.unk_id, self.cls_id, self.sep_id = (self.vocab[t] for t in SPECIAL_TOKENS[:4])
         self._pieces = lru_cache(maxsize=65536)(self._word_pieces)
 
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids, special ones included."""
+        return len(self.vocab)
+
     def _word_pieces(self, word: str) -> tuple[int, ...]:
         """Greedy longest-match-first WordPiece ids of one word; the whole word is [UNK] if any part fails."""
         if len(word) > MAX_WORD_CHARS:

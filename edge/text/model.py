@@ -1,4 +1,5 @@
-"""The text-emotion model: load(manifest) -> predict(sentence) -> Prediction, with the on-device WordPiece tokenizer."""
+"""The text-emotion model: load(manifest) -> predict(sentence) -> Prediction, with the on-device tokenizer its
+manifest names (BERT WordPiece or a sentencepiece unigram vocabulary)."""
 
 from pathlib import Path
 
@@ -8,24 +9,25 @@ from edge.errors import ModelError, TextError
 from edge.manifest import Manifest, default_manifest, load_manifest
 from edge.result import Prediction
 from edge.runtime import TFLiteModel
-from edge.text_tokenizer import WordPieceTokenizer
+from edge.text.sentencepiece_tokenizer import SentencePieceTokenizer
+from edge.text.wordpiece import WordPieceTokenizer
 
-TOKENIZER_KIND = "bert-wordpiece-uncased"
+TOKENIZERS = {"bert-wordpiece-uncased": WordPieceTokenizer, "sentencepiece-unigram": SentencePieceTokenizer}
 MAX_TEXT_CHARS = 10_000  # the model reads 62 word pieces (~300 characters); longer text is cut before tokenizing
 
 
 class TextEmotionModel:
-    """Distilled BERT-style encoder on fixed-length token ids; the vocabulary file is sha256-checked like the model."""
+    """Distilled BERT-style encoder on fixed-length token ids; the tokenizer file is sha256-checked like the model."""
 
     def __init__(self, manifest: Manifest, threads: int = 1, backend: str = "auto") -> None:
         manifest.require("text")
         spec = manifest.features
-        if spec.get("tokenizer") != TOKENIZER_KIND:
-            raise ModelError(f"{manifest.path}: tokenizer {spec.get('tokenizer')!r} is not {TOKENIZER_KIND!r}")
+        if spec.get("tokenizer") not in TOKENIZERS:
+            raise ModelError(f"{manifest.path}: tokenizer {spec.get('tokenizer')!r} is not one of {sorted(TOKENIZERS)}")
         vocab = manifest.companion("vocab", "tokenizer vocabulary")
         self.manifest = manifest
         self.labels = manifest.labels
-        self.tokenizer = WordPieceTokenizer(vocab, int(spec["seq_len"]))
+        self.tokenizer = TOKENIZERS[spec["tokenizer"]](vocab, int(spec["seq_len"]))
         self._model = TFLiteModel(manifest.model_path, threads=threads, backend=backend)
         if self._model.input_shape != (1, self.tokenizer.seq_len):
             raise ModelError(f"{manifest.model_path}: input {self._model.input_shape} != (1, {self.tokenizer.seq_len})")
@@ -33,7 +35,7 @@ class TextEmotionModel:
     @classmethod
     def load(cls, manifest_path: str | Path | None = None, precision: str = "int8",
              threads: int = 1, backend: str = "auto") -> "TextEmotionModel":
-        """Load the shipped model (or the one ``manifest_path`` names), verifying model and vocabulary sha256."""
+        """Load the shipped model (or the one ``manifest_path`` names), verifying model and tokenizer sha256."""
         return cls(load_manifest(manifest_path or default_manifest("text", precision)), threads, backend)
 
     def probs(self, texts: list[str]) -> np.ndarray:
