@@ -34,11 +34,15 @@ def interpreter_class(backend: str = "auto") -> tuple[str, Any]:
 class TFLiteModel:
     """A loaded .tflite model with one input and one or more outputs; quantisation handled on both sides."""
 
-    def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto") -> None:
+    def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto",
+                 input_shape: tuple[int, ...] | None = None) -> None:
+        """``input_shape`` replaces a dynamic input shape (one the stored default cannot allocate) before loading."""
         self.backend, cls = interpreter_class(backend)
         try:
             with native_stderr_silenced():
                 self._interp = cls(model_path=str(path), num_threads=threads)
+                if input_shape is not None:
+                    self._interp.resize_tensor_input(self._interp.get_input_details()[0]["index"], list(input_shape))
                 self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: the TFLite interpreter cannot load it ({exc})") from None
@@ -46,6 +50,13 @@ class TFLiteModel:
         self._outs = self._interp.get_output_details()
         self.input_shape = tuple(int(d) for d in self._in["shape"])
         self.input_dtype = np.dtype(self._in["dtype"])
+
+    def resize_input(self, shape: tuple[int, ...]) -> None:
+        """Give a model with a dynamic input dimension (audio length, batch) a new input shape."""
+        if tuple(shape) != self.input_shape:
+            self._interp.resize_tensor_input(self._in["index"], list(shape))
+            self._interp.allocate_tensors()
+            self.input_shape = tuple(shape)
 
     def _quantise(self, x: np.ndarray) -> np.ndarray:
         scale, zero = self._in["quantization"]
