@@ -1,7 +1,8 @@
 """A frozen pretrained speech embedding (openWakeWord's two feature models), run by our TFLite wrapper.
 
 Frame contract, as in openWakeWord: 16 kHz audio scaled to 16-bit integer range -> the melspectrogram
-model's 32 mel bands every 10 ms (N samples give N // 160 - 3 frames), rescaled x / 10 + 2 -> windows
+model's 32 mel bands every 10 ms (512-sample frames, so N samples give (N - 512) // 160 + 1 of them),
+rescaled x / 10 + 2 -> windows
 of 76 frames every 8 frames (80 ms) -> one 96-d embedding per window (Google's speech_embedding
 backbone). A head then reads ``count`` consecutive embeddings: ``samples_for(count)`` of audio.
 """
@@ -16,7 +17,7 @@ from edge.manifest import MODELS_DIR, Manifest, load_manifest
 from edge.runtime import TFLiteModel
 
 MEL_HOP = 160  # samples per mel frame (10 ms)
-MEL_FRAMES_LOST = 3  # the mel model returns N // MEL_HOP - 3 frames for N samples
+MEL_WINDOW = 512  # samples per mel frame: N samples give (N - MEL_WINDOW) // MEL_HOP + 1 frames
 MEL_BANDS = 32
 WINDOW_FRAMES = 76  # mel frames per embedding (0.76 s)
 EMBEDDING_HOP = 8  # mel frames between embeddings (80 ms)
@@ -31,8 +32,9 @@ def default_embedding_manifest() -> Path:
 
 
 def samples_for(count: int) -> int:
-    """Audio samples that yield exactly ``count`` embeddings."""
-    return (WINDOW_FRAMES + (count - 1) * EMBEDDING_HOP + MEL_FRAMES_LOST) * MEL_HOP
+    """Audio samples (a whole number of mel hops) that yield exactly ``count`` embeddings."""
+    frames = WINDOW_FRAMES + (count - 1) * EMBEDDING_HOP
+    return -(-((frames - 1) * MEL_HOP + MEL_WINDOW) // MEL_HOP) * MEL_HOP
 
 
 def seconds_per_embedding() -> float:
@@ -50,7 +52,7 @@ class SpeechEmbedding:
         manifest.require("speech_embedding")
         self.manifest = manifest
         self._mel = TFLiteModel(manifest.companion("melspectrogram", "melspectrogram model"), threads, backend,
-                                (1, (MEL_CHUNK + MEL_FRAMES_LOST) * MEL_HOP))
+                                (1, (MEL_CHUNK - 1) * MEL_HOP + MEL_WINDOW))
         self._embed = TFLiteModel(manifest.model_path, threads, backend)
         if self._embed.input_shape[1:] != (WINDOW_FRAMES, MEL_BANDS, 1):
             raise ModelError(f"{manifest.path}: embedding input {self._embed.input_shape} is not "
@@ -68,8 +70,8 @@ class SpeechEmbedding:
         audio = np.asarray(audio, dtype=np.float32)
         if audio.size < samples_for(1):
             audio = np.pad(audio, (0, samples_for(1) - audio.size))
-        total = audio.size // MEL_HOP - MEL_FRAMES_LOST
-        chunk = (MEL_CHUNK + MEL_FRAMES_LOST) * MEL_HOP
+        total = (audio.size - MEL_WINDOW) // MEL_HOP + 1
+        chunk = (MEL_CHUNK - 1) * MEL_HOP + MEL_WINDOW
         parts = []
         for first in range(0, total, MEL_CHUNK):
             piece = audio[first * MEL_HOP:first * MEL_HOP + chunk]

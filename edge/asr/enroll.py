@@ -2,9 +2,11 @@
 seconds from 3-5 recordings of the user saying it.
 
 Positives: each recording's speech, in augmented copies (gain, speed, position, noise). Negatives:
-espeak-ng speaking other sentences and words in several voices (other content), the user's own
-recordings reversed and cut into shuffled pieces (the same voice and microphone, no phrase: so the
-head cannot learn "this voice" instead of "this phrase"), and noise or silence.
+espeak-ng speaking other sentences and words in several voices (other content), each word of a
+multi-word phrase inside other sentences (so "robot" alone does not fire "hey robot"), the user's
+own recordings reversed, cut into shuffled pieces, or cut to their first or last part (the same voice
+and microphone without the whole phrase: so the head cannot learn "this voice" instead of "this
+phrase"), and noise or silence.
 """
 
 import shutil
@@ -29,6 +31,7 @@ COPIES = 24  # augmented windows per recording
 SCRAMBLED = 6  # reversed / shuffled negatives per recording
 NEGATIVE_CLASS = "_other_"
 THRESHOLD = 0.5
+HEAD_RECIPE = {"hidden": 32, "epochs": 40}
 NEGATIVE_VOICES = ("en-us", "en-gb", "en-us+f3", "en-gb-scotland+m3", "en-029+f2")
 NEGATIVE_TEXTS = (
     "could you turn the heating up a little", "we should leave before the traffic gets bad",
@@ -40,6 +43,7 @@ NEGATIVE_TEXTS = (
     "okay hey hi thanks sorry please maybe never", "the quick brown fox jumps over the lazy dog",
     "seven happy cats sat on the red house",
 )
+PART_CARRIERS = ("i said {} and then left", "{}")
 
 
 def speech_of(audio: np.ndarray) -> np.ndarray:
@@ -96,9 +100,14 @@ def _speed(speech: np.ndarray, factor: float) -> np.ndarray:
 
 
 def _scrambled(speech: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The recording reversed, or cut into 80-200 ms pieces in random order: its voice without the phrase."""
-    if rng.random() < 0.5:
+    """The recording reversed, cut to its first or last 30-50 %, or cut into 80-200 ms pieces in random order:
+    its voice without the whole phrase."""
+    kind = rng.integers(4)
+    if kind == 0:
         return speech[::-1].copy()
+    if kind in (1, 2):
+        part = int(rng.uniform(0.3, 0.5) * speech.size)
+        return speech[:part].copy() if kind == 1 else speech[-part:].copy()
     piece = int(rng.uniform(0.08, 0.2) * SAMPLE_RATE)
     pieces = [speech[i:i + piece] for i in range(0, speech.size, piece)]
     return np.concatenate([pieces[i] for i in rng.permutation(len(pieces))])
@@ -111,21 +120,35 @@ def espeak(text: str, voice: str, folder: Path) -> np.ndarray:
     return load_audio(path)
 
 
-def negative_speech() -> list[np.ndarray]:
+def negative_texts(phrase: str) -> list[str]:
+    """The fixed negative texts, plus each word of a multi-word phrase inside two carrier sentences."""
+    words = phrase.split()
+    parts = [c.format(w) for w in words for c in PART_CARRIERS] if len(words) > 1 else []
+    return [t for t in (*NEGATIVE_TEXTS, *parts) if phrase not in t]
+
+
+def negative_speech(phrase: str) -> list[np.ndarray]:
     """Every negative text in every negative voice; ConfigError when espeak-ng is not installed."""
     if shutil.which("espeak-ng") is None:
         raise ConfigError("keyword enrolment needs espeak-ng (apt install espeak-ng) for its negative examples")
     with tempfile.TemporaryDirectory() as tmp:
-        return [espeak(t, v, Path(tmp)) for v in NEGATIVE_VOICES for t in NEGATIVE_TEXTS]
+        return [espeak(t, v, Path(tmp)) for v in NEGATIVE_VOICES for t in negative_texts(phrase)]
 
 
 def enroll(phrase: str, paths: Sequence[str | Path], embedding: SpeechEmbedding, seed: int = 0) -> Head:
-    """A head that reports ``phrase`` from 3-5 recordings of it; AudioError naming a bad recording."""
+    """A head that reports ``phrase`` from 3-5 recordings of it; AudioError naming a bad recording, ConfigError
+    for a bad phrase or count."""
     word = phrase_of(phrase)
     if not RECORDINGS[0] <= len(paths) <= RECORDINGS[1]:
         raise ConfigError(f"keyword enrolment needs {RECORDINGS[0]}-{RECORDINGS[1]} recordings of the phrase, "
                           f"got {len(paths)}")
-    speeches = [checked_speech(p) for p in paths]
+    x, y = enrolment_windows(word, [checked_speech(p) for p in paths], embedding, seed)
+    return fit_head(x, y, (NEGATIVE_CLASS, word), {word: THRESHOLD}, **HEAD_RECIPE, seed=seed)
+
+
+def enrolment_windows(word: str, speeches: list[np.ndarray], embedding: SpeechEmbedding,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(windows, 1 for the phrase / 0 for a negative) to train a phrase head on."""
     rng = np.random.default_rng(seed)
     window = MIN_WINDOW
     while samples_for(window) < max(s.size for s in speeches) * 1.2 + SAMPLE_RATE:
@@ -138,10 +161,9 @@ def enroll(phrase: str, paths: Sequence[str | Path], embedding: SpeechEmbedding,
              for _ in range(20)]
     x_pos = np.stack([embedding.embed(w) for w in positives])
     x_neg = [np.stack([embedding.embed(w) for w in own + quiet])]
-    for audio in negative_speech():
+    for audio in negative_speech(word):
         padded = np.pad(audio, (size // 2, size // 2))
         x_neg.append(head_windows(embedding.embed(padded), window)[1])
     x_neg_all = np.concatenate(x_neg)
     x = np.concatenate([x_pos, x_neg_all])
-    y = np.concatenate([np.ones(len(x_pos), np.int64), np.zeros(len(x_neg_all), np.int64)])
-    return fit_head(x, y, (NEGATIVE_CLASS, word), {word: THRESHOLD}, hidden=32, epochs=40, seed=seed)
+    return x, np.concatenate([np.ones(len(x_pos), np.int64), np.zeros(len(x_neg_all), np.int64)])

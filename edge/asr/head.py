@@ -85,7 +85,7 @@ def fit_head(x: np.ndarray, y: np.ndarray, classes: tuple[str, ...], thresholds:
     z = (flat - mean) / scale
     sizes = [z.shape[1], hidden, len(classes)] if hidden else [z.shape[1], len(classes)]
     params = [p for a, b in zip(sizes, sizes[1:])
-              for p in (rng.standard_normal((a, b)).astype(np.float32) * np.sqrt(2.0 / a), np.zeros(b, np.float32))]
+              for p in ((rng.standard_normal((a, b)) * np.sqrt(2.0 / a)).astype(np.float32), np.zeros(b, np.float32))]
     counts = np.bincount(y, minlength=len(classes)).astype(np.float32)
     sample_weight = (len(y) / (len(classes) * np.maximum(counts, 1)))[y]
     moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
