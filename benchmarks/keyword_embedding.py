@@ -79,8 +79,9 @@ def head_curve(rows: list[dict], clips: list[np.ndarray]) -> list[dict]:
 def sizes_mb() -> dict:
     """Model files of the embedding engine, MB."""
     emb = load_manifest(default_embedding_manifest())
-    files = [emb.model_path, emb.companion("melspectrogram", "melspectrogram model"),
-             load_manifest(default_head_manifest()).model_path]
+    head = load_manifest(default_head_manifest())
+    files = [emb.model_path, emb.companion("melspectrogram", "melspectrogram model"), head.model_path,
+             head.companion("negatives", "enrolment negatives")]
     return {f.name: f.stat().st_size / 1e6 for f in files}
 
 
@@ -105,8 +106,8 @@ def markdown(results: dict) -> str:
               "|---|---|" + "---|" * (len(by_engine) + 1)]
     for word, first in by_engine["embedding"].items():
         uses = "embedding" if word in results["preferred"] else "network"
-        lines.append(f"| {word} | {first['clips']} | " + " | ".join(f"{t[word]['recall']:.0%}" for t in by_engine.values())
-                     + f" | {uses} |")
+        recalls = " | ".join(f"{t[word]['recall']:.0%}" for t in by_engine.values())
+        lines.append(f"| {word} | {first['clips']} | {recalls} | {uses} |")
     lines += ["", "| embedding head at threshold | top-1 | false accepts |", "|---|---|---|"]
     lines += [f"| {c['threshold']:.2f} | {c['top1']:.1%} | {c['false_accept']:.1%} |" for c in results["curve"]]
     if "running_speech" in results:
@@ -118,7 +119,8 @@ def markdown(results: dict) -> str:
     lines += ["", f"Model files: {size:.2f} MB in all (target <= {TARGETS['model_mb']:.0f} MB): "
               + ", ".join(f"{k} {v:.2f} MB" for k, v in results["model_mb"].items()) + ". "
               f"Peak RSS of a process spotting with the embedding engine: {results['rss_mb']:.0f} MB "
-              f"(target <= {TARGETS['rss_mb']:.0f}); per embedding (80 ms of audio): {results['ms_per_embedding']:.2f} ms. "
+              f"(target <= {TARGETS['rss_mb']:.0f}); per embedding (80 ms of audio): "
+              f"{results['ms_per_embedding']:.2f} ms. "
               f"Run: 1-minute load average {results['environment']['load_average_1min']} on "
               f"{results['environment']['cpu_count']} cores."]
     return "\n".join(lines)

@@ -73,7 +73,8 @@ def real_speech() -> list[np.ndarray]:
         if index.exists():
             with index.open(newline="") as fh:
                 rows = list(csv.DictReader(fh))
-            out += [load_audio(index.parent / rows[i]["path"]) for i in np.linspace(0, len(rows) - 1, count).astype(int)]
+            picks = np.linspace(0, len(rows) - 1, count).astype(int)
+            out += [load_audio(index.parent / rows[i]["path"]) for i in picks]
     return out
 
 
@@ -136,14 +137,16 @@ def markdown(summary: dict) -> str:
     lines = [f"{len(PHRASES)} phrases x {len(USERS)} espeak-ng 'users', 5 enrolment recordings each; "
              f"other speech: {summary['other_clips']} clips, {summary['other_speech_hours'] * 60:.1f} min "
              "(espeak-ng sentences + RAVDESS/TESS/EmoDB real speech).", "",
-             "| engine | detection, same voice (held out) | detection, other voices | false accepts per hour of other speech |",
+             "| engine | detection, same voice (held out) | detection, other voices "
+             "| false accepts per hour of other speech |",
              "|---|---|---|---|",
              f"| enrolled head (edge-emotion keywords enroll) | {m['same_voice']:.0%} | {m['other_voices']:.0%} "
              f"| {m['false_accepts_per_hour']:.1f} |",
              f"| pocketsphinx, phrase without enrolment (default threshold) | {m['sphinx_same_voice']:.0%} "
              f"| {m['sphinx_other_voices']:.0%} | {m['sphinx_false_accepts_per_hour']:.1f} |", "",
              "| phrase | user | enrol CPU s | same voice | other voices | false accepts |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['phrase']} | {r['user']} | {r['enrol_cpu_s']:.1f} | {r['same_voice']:.0%} | {r['other_voices']:.0%} "
+    lines += [f"| {r['phrase']} | {r['user']} | {r['enrol_cpu_s']:.1f} | {r['same_voice']:.0%} "
+              f"| {r['other_voices']:.0%} "
               f"| {r['false_accepts']} |" for r in summary["runs"]]
     env = summary["environment"]
     lines += ["", f"Run: 1-minute load average {env['load_average_1min']} on {env['cpu_count']} cores, "

@@ -35,12 +35,16 @@ class TFLiteModel:
     """A loaded .tflite model with one input and one or more outputs; quantisation handled on both sides."""
 
     def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto",
-                 input_shape: tuple[int, ...] | None = None) -> None:
-        """``input_shape`` replaces a dynamic input shape (one the stored default cannot allocate) before loading."""
+                 input_shape: tuple[int, ...] | None = None, delegates: bool = True) -> None:
+        """``input_shape`` replaces a dynamic input shape (one the stored default cannot allocate) before loading;
+        ``delegates`` False runs without the default XNNPACK delegate (less memory, for models it does not speed up)."""
         self.backend, cls = interpreter_class(backend)
+        options = {} if delegates else {"experimental_op_resolver_type":
+                                        importlib.import_module(BACKENDS[self.backend]).OpResolverType
+                                        .BUILTIN_WITHOUT_DEFAULT_DELEGATES}
         try:
             with native_stderr_silenced():
-                self._interp = cls(model_path=str(path), num_threads=threads)
+                self._interp = cls(model_path=str(path), num_threads=threads, **options)
                 if input_shape is not None:
                     self._interp.resize_tensor_input(self._interp.get_input_details()[0]["index"], list(input_shape))
                 self._interp.allocate_tensors()

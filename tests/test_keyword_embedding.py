@@ -143,7 +143,8 @@ def test_a_bad_enrolment_recording_gives_one_error_naming_it(enrolled: tuple[Pat
     proc = run_cli("keywords", "enroll", "--word", PHRASE, "--out", str(tmp_path / "h.npz"), takes[0], str(silent),
                    takes[1])
     assert proc.returncode == 2 and proc.stdout == "" and not (tmp_path / "h.npz").exists()
-    assert proc.stderr.strip().splitlines() == [f"edge-emotion: error: {silent}: no speech found (silent or nearly silent)"]
+    expected = f"edge-emotion: error: {silent}: no speech found (silent or nearly silent)"
+    assert proc.stderr.strip().splitlines() == [expected]
     proc = run_cli("keywords", "enroll", "--word", PHRASE, "--out", str(tmp_path / "h.npz"), takes[0])
     assert proc.returncode == 2 and "needs 3-5 recordings of the phrase, got 1" in proc.stderr
     proc = run_cli("keywords", "enroll", "--out", str(tmp_path / "h.npz"), *takes)

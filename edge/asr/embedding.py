@@ -52,14 +52,15 @@ class SpeechEmbedding:
         manifest.require("speech_embedding")
         self.manifest = manifest
         self._mel = TFLiteModel(manifest.companion("melspectrogram", "melspectrogram model"), threads, backend,
-                                (1, (MEL_CHUNK - 1) * MEL_HOP + MEL_WINDOW))
+                                (1, (MEL_CHUNK - 1) * MEL_HOP + MEL_WINDOW), delegates=False)
         self._embed = TFLiteModel(manifest.model_path, threads, backend)
         if self._embed.input_shape[1:] != (WINDOW_FRAMES, MEL_BANDS, 1):
             raise ModelError(f"{manifest.path}: embedding input {self._embed.input_shape} is not "
                              f"(n, {WINDOW_FRAMES}, {MEL_BANDS}, 1)")
 
     @classmethod
-    def load(cls, manifest_path: str | Path | None = None, threads: int = 1, backend: str = "auto") -> "SpeechEmbedding":
+    def load(cls, manifest_path: str | Path | None = None, threads: int = 1,
+             backend: str = "auto") -> "SpeechEmbedding":
         """Load the shipped feature models (or those ``manifest_path`` names), verifying both sha256s."""
         return cls(load_manifest(manifest_path or default_embedding_manifest()), threads, backend)
 

@@ -1,10 +1,10 @@
 """Keyword spotting on the frozen speech embedding: one embedding pass per utterance, read by any number of
 heads (the shipped ten-word head, phrases a user enrolled), each over windows of its own length.
 
-A window reports its most likely class when that class has a threshold and reaches it; the hit spans
-the window less HIT_MARGIN_S at each end (training puts the word in its middle), and neighbouring
-windows that report the same word are one hit, at most MAX_HIT_S - 1 s longer than one window's span.
-The score is the head's probability.
+A window reports its most likely class when that class has a threshold and reaches it. The hit spans
+the window less HIT_MARGIN_S at each end, at least its middle second (training puts the word in the
+middle of the window), within the audio. Neighbouring windows that report the same word are one hit,
+at most MAX_HIT_S - 1 s longer than one window's span. The score is the head's probability.
 """
 
 from pathlib import Path
@@ -71,7 +71,7 @@ class EmbeddingSpotter:
         for head, thresholds in self.heads:
             starts, windows = head_windows(embeddings, head.window)
             probs = head.probs(windows)
-            half = max(samples_for(head.window) / SAMPLE_RATE / 2 - HIT_MARGIN_S, 0.25)
+            half = max(samples_for(head.window) / SAMPLE_RATE / 2 - HIT_MARGIN_S, 0.5)
             centres = starts * seconds_per_embedding() + samples_for(head.window) / 2 / SAMPLE_RATE - pad / SAMPLE_RATE
             reports = []
             for centre, p in zip(centres, probs):

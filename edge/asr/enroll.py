@@ -2,7 +2,8 @@
 seconds from 3-5 recordings of the user saying it.
 
 Positives: each recording's speech, in augmented copies (gain, speed, position, noise). Negatives:
-espeak-ng speaking other sentences and words in several voices (other content), each word of a
+2 minutes of real running speech (shipped as embeddings), espeak-ng speaking other sentences and
+words in several voices (other content), each word of a
 multi-word phrase inside other sentences (so "robot" alone does not fire "hey robot"), the user's
 own recordings reversed, cut into shuffled pieces, or cut to their first or last part (the same voice
 and microphone without the whole phrase: so the head cannot learn "this voice" instead of "this
@@ -18,11 +19,12 @@ from typing import Sequence
 import numpy as np
 
 from edge.asr.embedding import SpeechEmbedding, samples_for
-from edge.asr.embedding_spotter import head_windows
+from edge.asr.embedding_spotter import default_head_manifest, head_windows
 from edge.asr.head import Head, fit_head
 from edge.asr.keywords import phrase_of
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.errors import AudioError, ConfigError
+from edge.manifest import load_manifest
 
 RECORDINGS = (3, 5)
 SPEECH_S = (0.25, 3.0)  # speech in a recording, after trimming silence
@@ -135,6 +137,14 @@ def negative_speech(phrase: str) -> list[np.ndarray]:
         return [espeak(t, v, Path(tmp)) for v in NEGATIVE_VOICES for t in negative_texts(phrase)]
 
 
+def real_speech_negatives() -> np.ndarray:
+    """(n, 96) embeddings of 2 minutes of real running speech without any phrase, shipped beside the ten-word
+    head (sha256-verified): real voices, so the head learns the phrase rather than "a human voice"."""
+    manifest = load_manifest(default_head_manifest())
+    with np.load(manifest.companion("negatives", "enrolment negatives")) as data:
+        return data["x"].astype(np.float32)
+
+
 def enroll(phrase: str, paths: Sequence[str | Path], embedding: SpeechEmbedding, seed: int = 0) -> Head:
     """A head that reports ``phrase`` from 3-5 recordings of it; AudioError naming a bad recording, ConfigError
     for a bad phrase or count."""
@@ -164,6 +174,8 @@ def enrolment_windows(word: str, speeches: list[np.ndarray], embedding: SpeechEm
     for audio in negative_speech(word):
         padded = np.pad(audio, (size // 2, size // 2))
         x_neg.append(head_windows(embedding.embed(padded), window)[1])
+    bank = real_speech_negatives()
+    x_neg.append(np.stack([bank[s:s + window] for s in range(0, len(bank) - window + 1, 2)]))
     x_neg_all = np.concatenate(x_neg)
     x = np.concatenate([x_pos, x_neg_all])
     return x, np.concatenate([np.ones(len(x_pos), np.int64), np.zeros(len(x_neg_all), np.int64)])

@@ -2,7 +2,8 @@
 
 A head reads ``window`` consecutive 96-d embeddings (edge.asr.embedding), standardises them, and
 passes them through zero or one ReLU hidden layer to a softmax over its classes. Saved as one .npz
-(no pickle): the arrays, the class names, and the threshold of every class it may report.
+(no pickle): the arrays (weight matrices in float16, computed in float32), the class names, and the
+threshold of every class it may report.
 """
 
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ class Head:
 
     def save(self, path: str | Path) -> None:
         """Write the head as an .npz that ``load_head`` reads."""
-        arrays = {f"weight{i}": w for i, (w, _) in enumerate(self.layers)} | {f"bias{i}": b for i, (_, b) in enumerate(self.layers)}
+        arrays = {f"weight{i}": w.astype(np.float16) for i, (w, _) in enumerate(self.layers)}  # half the bytes
+        arrays |= {f"bias{i}": b for i, (_, b) in enumerate(self.layers)}
         with Path(path).open("wb") as fh:
             np.savez(fh, format=np.array(FORMAT), classes=np.array(self.classes), window=np.array(self.window),
                      mean=self.mean, scale=self.scale, threshold_words=np.array(list(self.thresholds), dtype=str),
@@ -61,7 +63,8 @@ def load_head(path: str | Path) -> Head:
             if str(data["format"]) != FORMAT:
                 raise ModelError(f"{path}: not a keyword head ({str(data['format'])!r})")
             n = sum(1 for k in data.files if k.startswith("weight"))
-            layers = tuple((data[f"weight{i}"].astype(np.float32), data[f"bias{i}"].astype(np.float32)) for i in range(n))
+            layers = tuple((data[f"weight{i}"].astype(np.float32), data[f"bias{i}"].astype(np.float32))
+                           for i in range(n))
             head = Head(tuple(str(c) for c in data["classes"]), int(data["window"]), data["mean"].astype(np.float32),
                         data["scale"].astype(np.float32), layers,
                         {str(w): float(t) for w, t in zip(data["threshold_words"], data["threshold_values"])})

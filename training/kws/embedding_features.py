@@ -8,7 +8,9 @@ random subset of each well-covered class, every real on/off/go clip repeated to 
 the espeak-ng clips, each augmented as for the DS-CNN (training.kws.train.augment: context, room,
 shift, gain, noise), then placed at a random offset in the window whose margins hold background
 noise and, on ``context_prob`` of clips, pieces of other words (running speech around the word);
-plus silence windows. Validation: the validation-split speakers' clips, clean and centred, plus
+plus silence windows; and (streams.npz) the embeddings of running speech made of training speakers'
+other-word clips back to back, whose windows train _unknown_ and whose first part ships as the
+enrolment negatives. Validation: the validation-split speakers' clips, clean and centred, plus
 silence windows. The shared test clips are never read here.
 """
 
@@ -138,12 +140,37 @@ def validation(rows: list[dict], noise: list[np.ndarray], seed: int) -> tuple[np
     return _embed_all(windows), np.asarray(ids, np.int64), np.asarray(words)
 
 
+def speech_streams(rows: list[dict], seconds: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """20 s streams of real other-word clips (their speech parts, 0-150 ms apart, at varied loudness):
+    running speech with no keyword, ``seconds`` in all."""
+    real = [r for r in rows if r["label"] == UNKNOWN and not r["synthetic"]]
+    streams = []
+    for _ in range(int(seconds // 20)):
+        parts, size = [], 0
+        while size < 20 * 16000:
+            word = speech_part(_read(Path(real[int(rng.integers(len(real)))]["path"])))
+            parts += [word * rng.uniform(0.3, 1.0) / max(float(np.abs(word).max()), 1e-6),
+                      np.zeros(int(rng.uniform(0, 0.15) * 16000), np.float32)]
+            size += parts[-2].size + parts[-1].size
+        streams.append(np.concatenate(parts).astype(np.float32))
+    return streams
+
+
+def stream_embeddings(rows: list[dict], seconds: float, seed: int) -> np.ndarray:
+    """(n, 96) float16 embeddings of the other-word streams, one after another."""
+    model = SpeechEmbedding.load()
+    streams = speech_streams(rows, seconds, np.random.default_rng([seed, 77]))
+    return np.concatenate([model.embed(s) for s in streams]).astype(np.float16)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("runs/kws_embedding"))
     parser.add_argument("--views", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--stream-seconds", type=float, default=900.0,
+                        help="seconds of running other-word speech for _unknown_ windows and the enrolment bank")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     train_rows, val_rows, noise = load_rows()
@@ -151,6 +178,8 @@ def main() -> None:
         x, y, words = validation(val_rows, noise, args.seed)
         np.savez(args.out / "validation.npz", x=x, y=y, words=words)
         print(f"validation: {len(y)} windows", flush=True)
+    if not (args.out / "streams.npz").exists():  # training speakers' other words as running speech
+        np.savez(args.out / "streams.npz", x=stream_embeddings(train_rows, args.stream_seconds, args.seed))
     todo = [i for i in range(args.views) if not (args.out / f"view{i}.npz").exists()]
     with Pool(args.workers) as pool:
         for i, (x, y, synthetic) in zip(todo, pool.imap(_view, [(train_rows, noise, PLAN, [args.seed, i])

@@ -3,9 +3,10 @@ on the validation speakers only.
 
     python -m training.kws.head [--features runs/kws_embedding] [--out runs/kws_head]
     python -m training.kws.head --ship   # retrain the chosen recipe, write edge/models/keyword_head.{npz,json}
+                                         # and the enrolment negatives edge/models/speech_negatives.npz
 
-Candidates: logistic regression or one hidden layer, on all 16 embeddings of the window or the middle 9
-(those that fit the 3 MB model budget).
+Candidates (that fit the 3 MB model budget): logistic regression or one hidden layer of 64 on all 16
+embeddings of the window, or the hidden layer on the middle 9.
 Threshold: the lowest (of a grid) at which the validation other-word clips see at most 3 % false accepts,
 the DS-CNN's rule. Engine choice per word: the head takes a word when its validation recall at that
 threshold is at least the DS-CNN's (int8, shipped threshold) on the same clips.
@@ -25,16 +26,23 @@ from training.kws.data import KEYWORDS, UNKNOWN
 from training.kws.train import CLASSES, REAL_DIR, _read
 
 # the head file must keep the engine within 3 MB: 2.42 MB of feature models leave room for ~145k float32 weights
-CANDIDATES = [{"hidden": 0, "window": 16}, {"hidden": 64, "window": 16},
-              {"hidden": 0, "window": 9}, {"hidden": 64, "window": 9}, {"hidden": 128, "window": 9}]
+CANDIDATES = [{"hidden": 0, "window": 16}, {"hidden": 64, "window": 16}, {"hidden": 64, "window": 9}]
 GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 FA_BUDGET = 0.03
+BANK_EMBEDDINGS = 1500  # 2 minutes of running other-word speech ship for enrolment (edge.asr.enroll)
+STREAM_HOP = 2  # embeddings between _unknown_ windows over the rest of the streams
 
 
 def load_views(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Every cached training view, stacked: (n, 16, 96) float16 windows and class ids."""
+    """Every cached training view, stacked, and _unknown_ windows over the running-speech streams after the
+    bank's part: (n, 16, 96) float16 windows and class ids."""
     views = [np.load(p) for p in sorted(folder.glob("view*.npz"))]
-    return np.concatenate([v["x"] for v in views]), np.concatenate([v["y"] for v in views])
+    x, y = [v["x"] for v in views], [v["y"] for v in views]
+    stream = np.load(folder / "streams.npz")["x"][BANK_EMBEDDINGS:]
+    starts = range(0, len(stream) - 16 + 1, STREAM_HOP)
+    x.append(np.stack([stream[s:s + 16] for s in starts]))
+    y.append(np.full(len(starts), CLASSES.index(UNKNOWN)))
+    return np.concatenate(x), np.concatenate(y)
 
 
 def middle(x: np.ndarray, window: int) -> np.ndarray:
@@ -65,8 +73,7 @@ def choose_threshold(probs: np.ndarray, y: np.ndarray) -> float:
 
 def train_candidate(x: np.ndarray, y: np.ndarray, recipe: dict, seed: int) -> Head:
     """A head for one recipe; thresholds are filled in after validation."""
-    return fit_head(middle(x, recipe["window"]), y, CLASSES, {}, hidden=recipe["hidden"], epochs=recipe.get("epochs", 25),
-                    seed=seed)
+    return fit_head(middle(x, recipe["window"]), y, CLASSES, {}, hidden=recipe["hidden"], epochs=20, seed=seed)
 
 
 def network_validation_recall() -> dict:
@@ -91,7 +98,8 @@ def select(features: Path, out: Path, seed: int) -> dict:
         head = train_candidate(x, y, recipe, seed)
         probs = head.probs(middle(val["x"], recipe["window"]))
         threshold = choose_threshold(probs, val["y"])
-        results.append({**recipe, "threshold": threshold, "validation_accuracy": float(np.mean(probs.argmax(1) == val["y"])),
+        results.append({**recipe, "threshold": threshold,
+                        "validation_accuracy": float(np.mean(probs.argmax(1) == val["y"])),
                         **rates(reported(probs, threshold), val["y"])})
         print(json.dumps({k: v for k, v in results[-1].items() if k != "recall"}), flush=True)
     best = max(results, key=lambda r: (r["top1"], -r["false_accept"]))
@@ -110,8 +118,9 @@ def ship(features: Path, selection: dict, seed: int) -> None:
     head = Head(head.classes, head.window, head.mean, head.scale, head.layers,
                 {w: chosen["threshold"] for w in KEYWORDS})
     preferred = [w for w in KEYWORDS if chosen["recall"][w] >= selection["network_recall"][w]]
-    path = MODELS_DIR / "keyword_head.npz"
+    path, bank = MODELS_DIR / "keyword_head.npz", MODELS_DIR / "speech_negatives.npz"
     head.save(path)
+    np.savez(bank, x=np.load(features / "streams.npz")["x"][:BANK_EMBEDDINGS])
     manifest = {
         "name": "keyword_head", "modality": "keywords", "format_version": 1, "model_file": path.name,
         "sha256": sha256_of(path), "precision": "float32", "labels": [],
@@ -119,7 +128,9 @@ def ship(features: Path, selection: dict, seed: int) -> None:
                   "features": f"edge.asr.embedding: {head.window} consecutive speech embeddings (80 ms apart) "
                               "of speech_embedding.json"},
         "features": {"classes": list(CLASSES), "thresholds": head.thresholds, "preferred": preferred,
-                     "window_hop_embeddings": 3},
+                     "window_hop_embeddings": 3, "negatives_file": bank.name, "negatives_sha256": sha256_of(bank),
+                     "negatives": "float16 speech embeddings of 2 min of running speech (training speakers' "
+                                  "Speech Commands other-word clips back to back): enrolment negatives"},
         "calibration": {"thresholds_fitted_on": "validation speakers (training.kws.embedding_features)",
                         "false_accept_budget": FA_BUDGET,
                         "preferred_rule": "validation recall >= the DS-CNN's on the same clips"},
