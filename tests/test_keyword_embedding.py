@@ -95,7 +95,7 @@ def test_a_numpy_head_learns_and_survives_a_round_trip(tmp_path: Path) -> None:
     assert np.mean(head.probs(x).argmax(axis=1) == y) > 0.95
     head.save(tmp_path / "h.npz")
     again = load_head(tmp_path / "h.npz")
-    np.testing.assert_allclose(again.probs(x), head.probs(x), rtol=1e-6)
+    np.testing.assert_allclose(again.probs(x), head.probs(x), atol=2e-3)  # weights stored in float16
     assert (again.classes, again.window, again.thresholds) == (("a", "b", "c"), 4, {"b": 0.5, "c": 0.5})
     np.savez(tmp_path / "other.npz", a=np.zeros(3))
     with pytest.raises(ModelError, match="other.npz: not a readable keyword head"):

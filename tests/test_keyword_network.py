@@ -14,7 +14,6 @@ import pytest
 import soundfile as sf
 
 from conftest import REPO, SHARED_DATA, run_cli, speak
-from edge.asr.embedding_spotter import EmbeddingSpotter
 from edge.asr.keyword_features import CLIP_SAMPLES, keyword_features, windows
 from edge.asr.keyword_net import KeywordNetwork, default_keyword_manifest
 from edge.asr.spotting import keyword_spotter
@@ -122,12 +121,11 @@ def test_accuracy_and_false_accepts_on_a_slice_of_the_test_speakers() -> None:
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pocketsphinx") is None, reason="pocketsphinx (the asr extra) is missing")
-def test_auto_gives_each_word_its_preferred_model_and_pocketsphinx_the_rest() -> None:
+def test_auto_gives_the_network_its_words_and_pocketsphinx_the_rest() -> None:
     from edge.asr.sphinx import KeywordSpotter
 
-    head, network, sphinx = keyword_spotter("Stop, thank you,off").engines  # keyword_head.json prefers the
-    assert isinstance(head, EmbeddingSpotter) and set(head.keywords) == {"stop"}  # network for "off" only
-    assert isinstance(network, KeywordNetwork) and set(network.thresholds) == {"off"}
+    network, sphinx = keyword_spotter("Stop, thank you,go").engines
+    assert isinstance(network, KeywordNetwork) and set(network.thresholds) == {"stop", "go"}
     assert isinstance(sphinx, KeywordSpotter) and set(sphinx.thresholds) == {"thank you"}
     [forced] = keyword_spotter("stop", engine="pocketsphinx").engines
     assert isinstance(forced, KeywordSpotter)

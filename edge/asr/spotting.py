@@ -67,7 +67,7 @@ def keyword_spotter(spec: str | None = None, engine: str = "auto", threads: int 
     if network_words:
         engines.append(KeywordNetwork(manifest, network_words, threads, backend))
     if rest and engine == "auto" and engines and importlib.util.find_spec("pocketsphinx") is None:
-        spotted = head_words + network_words + [w for h in enrolled for w in h.thresholds]
+        spotted = [w for w in wanted if w not in rest] + [w for h in enrolled for w in h.thresholds]
         warn(f"spotting only {', '.join(spotted)}: {', '.join(rest)} need "
              "pocketsphinx (pip install 'edge-emotion[asr]')")
     elif rest:
