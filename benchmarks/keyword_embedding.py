@@ -26,7 +26,7 @@ import numpy as np
 
 from benchmarks.keyword_network import per_keyword, rates, reported, running_speech, test_rows
 from edge.asr.embedding import SpeechEmbedding, default_embedding_manifest, samples_for
-from edge.asr.embedding_spotter import EmbeddingSpotter, default_head_manifest, shipped_head
+from edge.asr.embedding_spotter import default_head_manifest, shipped_head
 from edge.asr.spotting import keyword_spotter
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.bench.agreement import data_root
