@@ -128,7 +128,7 @@ def default_list(rows: list[dict], clips: list[np.ndarray]) -> dict | None:
     return rates([reported(spotter, clip) for clip in clips], rows)
 
 
-def running_speech(folder: Path) -> dict:
+def running_speech(folder: Path, engines: tuple[str, ...] = ("network", "pocketsphinx")) -> dict:
     """Keyword recall in carrier sentences and false accepts in keyword-free ones, per engine (ten words)."""
     from benchmarks.vad import synth
     from edge.asr.spotting import keyword_spotter
@@ -138,7 +138,7 @@ def running_speech(folder: Path) -> dict:
     other = [np.concatenate([pad, synth(text, v, folder), pad]) for text in NO_KEYWORD for v in VOICES]
     words = ",".join(w for _, w in CARRIERS)
     out = {}
-    for engine in ("network", "pocketsphinx"):
+    for engine in engines:
         spotter = keyword_spotter(words, engine)
         out[engine] = {"recall": float(np.mean([word in {w.word for w in spotter.recognize(a)} for _, word, a in said])),
                        "false_accept": float(np.mean([bool(spotter.recognize(a)) for a in other])),

@@ -268,7 +268,11 @@ def _reset_on_signal(speaker: SpeakerSession | None) -> None:
 def listen_with_profile(args: argparse.Namespace) -> int:
     """A device profile's pipeline: fused, smoothed events to the profile's sinks (and stdout with --json);
     with a camera, face-only events fill the silences."""
-    live = assemble(load_profile(args.profile), device=args.device, json_stdout=args.json, camera=args.camera)
+    profile = load_profile(args.profile)
+    if args.keywords_model:
+        profile = replace(profile, keywords=replace(profile.keywords,
+                                                    models=profile.keywords.models + tuple(args.keywords_model)))
+    live = assemble(profile, device=args.device, json_stdout=args.json, camera=args.camera)
     _reset_on_signal(live.pipeline.speaker)
     run_live(live, live_utterances(live.microphone, live.segmenter, args.duration, reconnect_s=live.reconnect_s))
     _report_drops(live.microphone, live.faces)
@@ -318,7 +322,7 @@ def cmd_keywords(args: argparse.Namespace) -> int:
     """Spot keywords in each audio file: one line each with times and scores; exit 1 if any input failed."""
     from edge.asr.spotting import keyword_spotter
 
-    spotter = keyword_spotter(args.keywords, args.engine, args.threads)
+    spotter = keyword_spotter(args.keywords, args.engine, args.threads, models=args.keywords_model)
     failed = 0
     for path in args.paths:
         try:
@@ -333,6 +337,17 @@ def cmd_keywords(args: argparse.Namespace) -> int:
             heard = ", ".join(f"{w.word} [{w.start:.2f}-{w.end:.2f} s] {w.score:.2f}" for w in words)
             print(f"{path}: {heard or 'no keywords'}", flush=True)
     return 1 if failed else 0
+
+
+def keywords_enroll(args: argparse.Namespace) -> int:
+    """Train a head for a new phrase from 3-5 recordings of it and write it to --out (for --keywords-model)."""
+    from edge.asr.embedding import SpeechEmbedding
+    from edge.asr.enroll import enroll
+
+    head = enroll(args.word, args.paths, SpeechEmbedding.load(threads=args.threads))
+    head.save(args.out)
+    print(f"{args.out}: spots {', '.join(head.thresholds)!r} (use it with --keywords-model {args.out})", flush=True)
+    return 0
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
@@ -403,6 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--profile", default=None, metavar="NAME|FILE",
                         help="device profile (pi4, pi5, jetson-nano, jetson-orin, x86, or a .toml path): fused, "
                              "smoothed events to the profile's sinks; --json adds stdout")
+    listen.add_argument("--keywords-model", action="append", type=Path, default=[], metavar="FILE",
+                        help="with --profile: also spot the phrase of this head from `keywords enroll` (repeatable)")
     listen.add_argument("--no-adapt", action="store_true",
                         help="score each utterance on its own (default: adapt to the voice heard so far; "
                              "kill -USR1 resets it)")
@@ -434,16 +451,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     spot = sub.add_parser("keywords", help="spot keywords and phrases in audio files",
                           description="Print the keywords heard in each audio file, with start and end (seconds) "
-                                      "and a score in 0..1, all on the device: the trained keyword network for "
-                                      "its ten Speech Commands words, pocketsphinx (the asr extra) for the rest.")
+                                      "and a score in 0..1, all on the device: the trained keyword models for "
+                                      "their ten Speech Commands words, pocketsphinx (the asr extra) for the rest. "
+                                      "`keywords enroll --word PHRASE --out FILE REC.wav...` trains a new phrase "
+                                      "from 3-5 recordings of it.")
     spot.add_argument("paths", nargs="+", metavar="PATH", help="audio files (WAV/FLAC/OGG, 4-384 kHz)")
     spot.add_argument("--json", action="store_true", help="one JSON object per line on stdout")
     spot.add_argument("--keywords", default=None, metavar="W1,W2,...",
                       help="comma-separated words or phrases to spot instead of the default list (commands such as "
                            "stop, left, yes and emotional phrases such as help me, thank you)")
     spot.add_argument("--engine", choices=ENGINES, default="auto",
-                      help="auto: the network for the words it knows, pocketsphinx for the rest (default)")
+                      help="auto: the better trained model for each word it knows, pocketsphinx for the rest (default)")
     spot.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
+    spot.add_argument("--keywords-model", action="append", default=[], metavar="FILE",
+                      help="a phrase head written by `keywords enroll` (repeatable); its phrase is spotted too")
     spot.set_defaults(func=cmd_keywords)
 
     bench = sub.add_parser("benchmark", help="measure size, latency, memory, real-time factor and cold start",
@@ -457,9 +478,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def keywords_enroll_parser() -> argparse.ArgumentParser:
+    """The parser of `edge-emotion keywords enroll` (its own: `keywords` takes any file names as positionals)."""
+    parser = argparse.ArgumentParser(prog="edge-emotion keywords enroll",
+                                     description="Train a keyword head for a new word or phrase from 3-5 recordings "
+                                                 "of it (the speech embedding stays frozen; espeak-ng supplies "
+                                                 "negative examples) and write it to FILE, for keywords/listen "
+                                                 "--keywords-model FILE.")
+    parser.add_argument("paths", nargs="+", metavar="REC", help="3-5 recordings, each holding the phrase alone")
+    parser.add_argument("--word", required=True, metavar="PHRASE", help="the word or phrase the recordings say")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="the head file to write (.npz)")
+    parser.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
+    parser.set_defaults(func=keywords_enroll)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``edge-emotion`` console script."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    enrolling = argv[:2] == ["keywords", "enroll"]
+    args = keywords_enroll_parser().parse_args(argv[2:]) if enrolling else build_parser().parse_args(argv)
     try:
         return args.func(args)
     except EdgeEmotionError as exc:

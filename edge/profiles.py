@@ -160,6 +160,11 @@ def enrolment_path(value: Any) -> Path:
     return _file_path(text(value))
 
 
+def path_list(value: Any) -> tuple[Path, ...]:
+    """An array of file paths (each read when the pipeline starts)."""
+    return tuple(_file_path(p) for p in word_list(value))
+
+
 def video_source(value: Any) -> str | Path:
     """A camera driver name, or a video file path (returned as a Path)."""
     source = text(value)
@@ -299,6 +304,7 @@ class KeywordsConfig(_Section):
 
     words: tuple[str, ...] = setting((), word_list)
     threshold: float = setting(0.5, number(0.0, 1.0))
+    models: tuple[Path, ...] = setting((), path_list)  # phrase heads from `edge-emotion keywords enroll`
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,17 @@ class TFLiteModel:
     """A loaded .tflite model with one input and one or more outputs; quantisation handled on both sides."""
 
     def __init__(self, path: str | Path, threads: int = 1, backend: str = "auto",
-                 input_shape: tuple[int, ...] | None = None) -> None:
-        """``input_shape`` resizes the input (a fully convolutional model run on larger images)."""
+                 input_shape: tuple[int, ...] | None = None, delegates: bool = True) -> None:
+        """``input_shape`` resizes the input before loading (a dynamic shape the stored default cannot allocate, or a
+        fully convolutional model run on larger images);
+        ``delegates`` False runs without the default XNNPACK delegate (less memory, for models it does not speed up)."""
         self.backend, cls = interpreter_class(backend)
+        options = {} if delegates else {"experimental_op_resolver_type":
+                                        importlib.import_module(BACKENDS[self.backend]).OpResolverType
+                                        .BUILTIN_WITHOUT_DEFAULT_DELEGATES}
         try:
             with native_stderr_silenced():
-                self._interp = cls(model_path=str(path), num_threads=threads)
+                self._interp = cls(model_path=str(path), num_threads=threads, **options)
                 if input_shape is not None:
                     self._interp.resize_tensor_input(self._interp.get_input_details()[0]["index"], list(input_shape))
                 self._interp.allocate_tensors()
@@ -50,6 +55,13 @@ class TFLiteModel:
         self._outs = self._interp.get_output_details()
         self.input_shape = tuple(int(d) for d in self._in["shape"])
         self.input_dtype = np.dtype(self._in["dtype"])
+
+    def resize_input(self, shape: tuple[int, ...]) -> None:
+        """Give a model with a dynamic input dimension (audio length, batch) a new input shape."""
+        if tuple(shape) != self.input_shape:
+            self._interp.resize_tensor_input(self._in["index"], list(shape))
+            self._interp.allocate_tensors()
+            self.input_shape = tuple(shape)
 
     def _quantise(self, x: np.ndarray) -> np.ndarray:
         scale, zero = self._in["quantization"]

@@ -13,7 +13,7 @@ from typing import Iterable
 import numpy as np
 
 from edge.asr.keyword_features import CEPSTRA, FRAMES, keyword_features, windows
-from edge.asr.words import Word, overlaps
+from edge.asr.words import Word, merge_window_hits
 from edge.audio.decode import SAMPLE_RATE, to_mono_16k
 from edge.errors import ConfigError, ModelError
 from edge.manifest import MODELS_DIR, Manifest, load_manifest
@@ -67,20 +67,10 @@ class KeywordNetwork:
         AudioError for NaN or infinite samples."""
         audio = to_mono_16k(audio, SAMPLE_RATE)
         duration = audio.size / SAMPLE_RATE
-        hits: list[Word] = []
+        reports = []
         for start, clip in windows(audio):
             p = self.probs(clip)
             word = self.classes[int(p.argmax())]
-            if not (word in self.thresholds and p.max() >= self.thresholds[word]):
-                continue
-            end = min(start + 1.0, duration)
-            if hits and hits[-1].word == word and start <= hits[-1].end and end - hits[-1].start <= MAX_HIT_S:
-                last = hits.pop()
-                hits.append(Word(word, last.start, end, max(last.score, float(p.max()))))
-            else:
-                hits.append(Word(word, start, end, float(p.max())))
-        kept: list[Word] = []
-        for hit in sorted(hits, key=lambda w: -w.score):
-            if not any(overlaps(hit, other) for other in kept):
-                kept.append(hit)
-        return sorted(kept, key=lambda w: w.start)
+            if word in self.thresholds and p.max() >= self.thresholds[word]:
+                reports.append(Word(word, start, min(start + 1.0, duration), float(p.max())))
+        return merge_window_hits(reports, MAX_HIT_S)

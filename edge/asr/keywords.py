@@ -48,11 +48,18 @@ def keyword_thresholds(spec: str | None) -> dict[str, float]:
         return dict(DEFAULT_KEYWORDS)
     chosen: dict[str, float] = {}
     for item in spec.split(","):
-        phrase = " ".join(item.lower().split())
-        if not _PHRASE.fullmatch(phrase):
-            raise ConfigError(f"keyword {item.strip()!r}: use words of letters and apostrophes, separated by spaces")
+        phrase = phrase_of(item)
         chosen[phrase] = DEFAULT_KEYWORDS.get(phrase, DEFAULT_THRESHOLD)
     return chosen
+
+
+def phrase_of(text: str) -> str:
+    """A keyword or phrase in its spotted form (lower case, single spaces); ConfigError unless it is words of
+    letters and apostrophes."""
+    phrase = " ".join(text.lower().split())
+    if not _PHRASE.fullmatch(phrase):
+        raise ConfigError(f"keyword {text.strip()!r}: use words of letters and apostrophes, separated by spaces")
+    return phrase
 
 
 def select(detections: Iterable[Detection], thresholds: Mapping[str, float]) -> list[Word]:

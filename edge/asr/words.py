@@ -1,7 +1,7 @@
 """What every recogniser returns (timed, scored words) and the one method an engine must offer."""
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Iterable, Protocol
 
 import numpy as np
 
@@ -45,6 +45,23 @@ def overlaps(a: Span, b: Span) -> bool:
     """True when two spans share more than half of the shorter one: they compete for the same sound."""
     shared = min(a.end, b.end) - max(a.start, b.start)
     return shared > 0.5 * min(a.end - a.start, b.end - b.start)
+
+
+def merge_window_hits(reports: Iterable[Word], max_span: float) -> list[Word]:
+    """One hit per run of sliding windows that report the same word (in time order), each at most
+    ``max_span`` seconds with its best score; of overlapping hits only the highest-scoring survives."""
+    hits: list[Word] = []
+    for rep in reports:
+        if hits and hits[-1].word == rep.word and rep.start <= hits[-1].end and rep.end - hits[-1].start <= max_span:
+            last = hits.pop()
+            hits.append(Word(rep.word, last.start, rep.end, max(last.score, rep.score)))
+        else:
+            hits.append(rep)
+    kept: list[Word] = []
+    for hit in sorted(hits, key=lambda w: -w.score):
+        if not any(overlaps(hit, other) for other in kept):
+            kept.append(hit)
+    return sorted(kept, key=lambda w: w.start)
 
 
 class Recognizer(Protocol):

@@ -50,11 +50,11 @@ def _text_branch(profile: Profile) -> tuple[TextEmotionModel | None, Recognizer 
 def _keyword_spotter(profile: Profile) -> Recognizer | None:
     """The keyword spotter for the profile's word list (None when the list is empty, or with one warning
     when an engine it needs cannot load)."""
-    if not profile.keywords.words:
+    if not (profile.keywords.words or profile.keywords.models):
         return None
     try:
-        return keyword_spotter(",".join(profile.keywords.words), threads=profile.runtime.threads,
-                               backend=profile.runtime.backend)
+        return keyword_spotter(",".join(profile.keywords.words) or None, threads=profile.runtime.threads,
+                               backend=profile.runtime.backend, models=profile.keywords.models)
     except EdgeEmotionError as exc:
         warn(f"profile {profile.name}: running without keyword spotting ({exc})")
         return None
