@@ -90,3 +90,13 @@ def subscribed(port: int, topic: str, *, ca_file: Path | None = None, login: tup
 def take(received: "queue.Queue", n: int, timeout: float = 5.0) -> list[dict]:
     """The next ``n`` payloads as JSON, each waited for at most ``timeout`` s."""
     return [json.loads(received.get(timeout=timeout).payload.decode("utf-8")) for _ in range(n)]
+
+
+@pytest.fixture
+def broker_port(tmp_path: Path) -> Iterator[int]:
+    """A running loopback mosquitto's port, stopped after the test (import it into a test module to use it)."""
+    need_mqtt()
+    port = free_port()
+    broker = start_broker(port, tmp_path)
+    yield port
+    stop_broker(broker)

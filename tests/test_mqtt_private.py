@@ -15,6 +15,7 @@ from edge.profiles import load_profile
 from edge.sinks.credentials import Secret, read_password
 from edge.sinks.factory import make_sinks
 from edge.sinks.mqtt import MqttSink, TlsFiles
+from tests.mosquitto import broker_port  # noqa: F401 (a fixture)
 from tests.mosquitto import free_port, need_mqtt, start_broker, stop_broker, subscribed, take
 
 USER, PASSWORD = "cabin", "Sw0rdfish-7b1d"
@@ -191,13 +192,6 @@ def test_password_sources_are_named_never_their_value(tmp_path: Path, monkeypatc
 
 # --- Home Assistant discovery -------------------------------------------------------------------
 
-@pytest.fixture
-def broker_port(tmp_path: Path) -> Iterator[int]:
-    need_mqtt()
-    port = free_port()
-    broker = start_broker(port, tmp_path)
-    yield port
-    stop_broker(broker)
 
 
 def test_home_assistant_sees_the_mood_as_a_sensor(broker_port: int, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -15,6 +14,7 @@ from edge.sinks.callback import CallbackSink
 from edge.sinks.factory import make_sinks
 from edge.sinks.jsonl import JsonlSink
 from edge.sinks.mqtt import MqttSink
+from tests.mosquitto import broker_port  # noqa: F401 (a fixture)
 from tests.mosquitto import free_port, need_mqtt, start_broker, stop_broker, subscribed, take
 
 EVENTS = [
@@ -116,14 +116,6 @@ def test_runtime_modules_import_neither_tensorflow_nor_paho() -> None:
 
 # --- MQTT against a real broker ---------------------------------------------------------------
 
-@pytest.fixture
-def broker_port(tmp_path: Path) -> Iterator[int]:
-    """A running loopback mosquitto's port, stopped after the test."""
-    need_mqtt()
-    port = free_port()
-    broker = start_broker(port, tmp_path)
-    yield port
-    stop_broker(broker)
 
 
 @pytest.mark.parametrize("qos", [0, 1, 2])
